@@ -1,0 +1,132 @@
+// The narrow interface between wanpulse and the operating system / runtime.
+// Everything outside src/platform/ receives these as arguments: no module singletons,
+// so tests pass fakes (test/fakes/) and the same code runs under txiki.js and Node.
+
+/** Monotonic time and timers. `nowMs()` never jumps with NTP; `wallMs()` is for display only. */
+export interface Clock {
+  nowMs(): number;
+  wallMs(): number;
+  setTimer(ms: number, fn: () => void): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}
+export type TimerHandle = { readonly id: unknown };
+
+export type StdioMode = 'pipe' | 'ignore' | 'inherit';
+
+export interface SpawnOptions {
+  /** Replaces the whole environment (txiki.js semantics). Omit to inherit. */
+  env?: Record<string, string>;
+  cwd?: string;
+  stdout?: StdioMode;
+  stderr?: StdioMode;
+}
+
+export interface ExitStatus {
+  /** null when the process was ended by a signal */
+  code: number | null;
+  signal: string | null;
+}
+
+export interface ChildProcess {
+  readonly pid: number;
+  /** Calls `fn` for every complete line on stdout (without the newline). Set before data flows. */
+  onStdoutLine(fn: (line: string) => void): void;
+  onStderrLine(fn: (line: string) => void): void;
+  /** Signal by name ('SIGTERM', 'SIGKILL', …): numbers differ on MIPS. */
+  kill(signal?: string): void;
+  readonly exited: Promise<ExitStatus>;
+}
+
+export interface RunResult extends ExitStatus {
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions extends SpawnOptions {
+  /** Kill the process (SIGKILL) after this many ms; the result then has signal 'SIGKILL'. */
+  timeoutMs?: number;
+  /** Written to stdin, which is then closed. */
+  input?: string;
+}
+
+export interface Spawner {
+  /** Starts argv[0] with argv as given, never through a shell. Throws an error with code 'ENOENT'
+   *  when the binary is missing. */
+  spawn(argv: string[], opts?: SpawnOptions): ChildProcess;
+  /** Runs to completion and collects output. Rejects only when the binary cannot be started. */
+  run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+}
+
+export interface FileSystem {
+  /** null when the file does not exist */
+  readText(path: string): Promise<string | null>;
+  /** temp file + fsync + rename: readers never see half a file */
+  writeAtomic(path: string, text: string): Promise<void>;
+  /** plain truncate-and-write (how mwan3track writes its files) */
+  writeText(path: string, text: string): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** names in the directory, [] when it does not exist */
+  readDir(path: string): Promise<string[]>;
+  exists(path: string): Promise<boolean>;
+}
+
+export type SignalName = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGUSR1' | 'SIGUSR2';
+
+export interface Signals {
+  on(signal: SignalName, fn: () => void): void;
+  /** Sends a signal by name to another process. */
+  kill(pid: number, signal: string): boolean;
+}
+
+export interface ByteStream {
+  write(data: Uint8Array): Promise<void>;
+  onData(fn: (data: Uint8Array) => void): void;
+  /** called once, with the error when the connection failed */
+  onClose(fn: (err?: Error) => void): void;
+  close(): void;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  tls?: boolean;
+  /** PEM text of the CA bundle to trust (TLS only) */
+  caPem?: string;
+  /** server name for SNI and verification, defaults to host */
+  servername?: string;
+  /** skip certificate verification (TLS only; for tests) */
+  insecure?: boolean;
+  timeoutMs: number;
+}
+
+export interface Net {
+  connect(opts: ConnectOptions): Promise<ByteStream>;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface Log {
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  /** lazy: the message is only built when debug logging is on */
+  debug(msg: () => string): void;
+}
+
+export interface Platform {
+  readonly runtime: 'node' | 'txiki';
+  readonly clock: Clock;
+  readonly spawner: Spawner;
+  readonly fs: FileSystem;
+  readonly signals: Signals;
+  readonly net: Net;
+  readonly args: string[];
+  readonly env: Record<string, string | undefined>;
+  readonly pid: number;
+  hostname(): string;
+  /** seconds since boot (mwan3 stores integer /proc/uptime seconds) */
+  uptimeS(): Promise<number>;
+  write(stream: 'stdout' | 'stderr', text: string): void;
+  exit(code: number): never;
+}
