@@ -1,14 +1,18 @@
 // Node.js adapter for the ports: what the tests and the lab run. Kept free of logic.
-import * as cp from 'node:child_process';
-import * as fsp from 'node:fs/promises';
-import * as net from 'node:net';
-import * as os from 'node:os';
-import * as tls from 'node:tls';
+// Node's modules are imported dynamically: the one bundle also runs under txiki.js, which has no
+// `node:` modules, and main.ts loads this file only when it is not running under txiki.js.
+import type * as netTypes from 'node:net';
 import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions,
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
 import { lineSplitter } from './lines.ts';
+
+const cp = await import('node:child_process');
+const fsp = await import('node:fs/promises');
+const net = await import('node:net');
+const os = await import('node:os');
+const tls = await import('node:tls');
 
 export const nodeClock: Clock = {
   nowMs: () => performance.now(),
@@ -125,7 +129,7 @@ export const nodeSignals: Signals = {
 
 function connect(opts: ConnectOptions): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
-    const sock: net.Socket = opts.tls
+    const sock: netTypes.Socket = opts.tls
       ? tls.connect({
         host: opts.host, port: opts.port, servername: opts.servername ?? opts.host,
         ca: opts.caPem, rejectUnauthorized: !opts.insecure,

@@ -1,0 +1,1 @@
+declare const __WANPULSE_VERSION__: string;
