@@ -64,6 +64,8 @@ export interface PolicyMember {
 export interface PolicyConfig {
   name: string;
   members: PolicyMember[];
+  /** false when no mwan3 rule uses the policy (then it cannot black-hole anything); default true */
+  used?: boolean;
 }
 
 export interface MqttConfig {
@@ -111,6 +113,9 @@ export interface Config {
   global: GlobalConfig;
   interfaces: InterfaceConfig[];
   policies: PolicyConfig[];
+  /** enabled mwan3 interfaces wanpulse does not track (no track_ip, or disabled in wanpulse):
+   *  mwan3 keeps them online, so they count as usable policy members */
+  untracked?: { name: string; family: Family }[];
   mqtt: MqttConfig;
 }
 

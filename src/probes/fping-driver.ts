@@ -1,0 +1,205 @@
+// Owns one long-lived `fping -l` per interface, covering all its targets, bound to its device.
+// Lines become ProbeResult events through the Sequencer (which also turns silence into loss).
+// If fping dies it is restarted with exponential backoff and the interface reported broken
+// (→ state unknown, never online). Children outlive txiki.js, so the pid is kept in a pidfile
+// and a stray from an earlier instance is ended at start.
+import type { InterfaceConfig } from '../config/types.ts';
+import type { CoreEvent } from '../core/events.ts';
+import type { ChildProcess, Clock, FileSystem, Log, Signals, Spawner, TimerHandle } from '../platform/ports.ts';
+import { parseFpingLine } from './fping-parse.ts';
+import { Sequencer } from './sequencer.ts';
+
+export const MWAN3_WRAP_LIB = '/lib/mwan3/libwrap_mwan3_sockopt.so.1.0';
+/** mwan3's probe mark: "use the default table", like mwan3track's probes */
+export const MWAN3_PROBE_MARK = 0x3f00;
+
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+/** a prober that ran this long resets the backoff */
+const STABLE_MS = 60_000;
+const GRACE_MS = 25;
+
+export interface ProbeMode {
+  /** run under mwan3's socket wrapper (OpenWrt with fping < 5.2) */
+  wrap: boolean;
+  /** pass --fwmark (fping ≥ 5.2) */
+  fwmark: boolean;
+}
+
+export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode): string[] {
+  const h = iface.health;
+  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(h.timeoutMs), '-i', '10', '-I', iface.device];
+  if (mode.fwmark) argv.push('-k', String(MWAN3_PROBE_MARK));
+  argv.push(...iface.trackIps);
+  return argv;
+}
+
+export function fpingEnv(iface: InterfaceConfig, mode: ProbeMode, base: Record<string, string | undefined>): Record<string, string> | undefined {
+  if (!mode.wrap) return undefined;
+  // The variables mwan3track sets for its preload library (mwan3-contract.md §1).
+  const env: Record<string, string> = {
+    FAMILY: iface.family,
+    DEVICE: iface.device,
+    FWMARK: `0x${MWAN3_PROBE_MARK.toString(16)}`,
+    LD_PRELOAD: MWAN3_WRAP_LIB,
+  };
+  if (base.PATH) env.PATH = base.PATH;
+  return env;
+}
+
+export interface ProberDeps {
+  spawner: Spawner;
+  clock: Clock;
+  fs: FileSystem;
+  signals: Signals;
+  log: Log;
+  runDir: string;
+  fpingPath: string;
+  mode: ProbeMode;
+  env: Record<string, string | undefined>;
+  emit: (e: CoreEvent) => void;
+}
+
+export class Prober {
+  private child: ChildProcess | null = null;
+  private seq: Sequencer | null = null;
+  private deadlineTimer: TimerHandle | null = null;
+  private restartTimer: TimerHandle | null = null;
+  private backoffMs = BACKOFF_MIN_MS;
+  private startedAt = 0;
+  private stopped = false;
+  private lastStderr = '';
+
+  constructor(private readonly d: ProberDeps, readonly iface: InterfaceConfig) {}
+
+  private get pidFile(): string { return `${this.d.runDir}/fping-${this.iface.name}.pid`; }
+
+  /** Ends an fping left behind by an earlier instance (kill -9 of the daemon). */
+  async endStray(): Promise<void> {
+    const text = await this.d.fs.readText(this.pidFile);
+    const pid = Number(text?.trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const cmd = await this.d.fs.readText(`/proc/${pid}/cmdline`);
+    if (cmd && cmd.includes('fping')) {
+      this.d.log.info(`${this.iface.name}: ending fping ${pid} left by an earlier instance`);
+      this.d.signals.kill(pid, 'SIGTERM');
+    }
+    await this.d.fs.remove(this.pidFile);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const { d, iface } = this;
+    const argv = fpingArgv(d.fpingPath, iface, d.mode);
+    const env = fpingEnv(iface, d.mode, d.env);
+    const at = d.clock.nowMs();
+    let child: ChildProcess;
+    try {
+      child = d.spawner.spawn(argv, { env, stdout: 'pipe', stderr: 'pipe' });
+    } catch (e) {
+      this.failed(`cannot start ${argv[0]}: ${(e as Error).message}`);
+      return;
+    }
+    this.child = child;
+    this.startedAt = at;
+    this.lastStderr = '';
+    this.seq = new Sequencer(iface.trackIps, {
+      intervalMs: iface.health.intervalMs, timeoutMs: iface.health.timeoutMs,
+      graceMs: GRACE_MS, startupMs: 100, spacingMs: 10,
+    }, at);
+    d.log.debug(() => `${iface.name}: started fping ${child.pid}: ${argv.join(' ')}`);
+    void d.fs.writeAtomic(this.pidFile, `${child.pid}\n`).catch(() => undefined);
+    d.emit({ kind: 'proberStarted', iface: iface.name, at });
+    child.onStdoutLine((line) => this.onLine(child, line));
+    child.onStderrLine((line) => {
+      // ICMP errors ("ICMP Host Unreachable from …") are normal on a dead path; keep the last
+      // line for the death report.
+      if (line.trim()) this.lastStderr = line.trim();
+      d.log.debug(() => `${iface.name}: fping: ${line}`);
+    });
+    this.armDeadline();
+    void child.exited.then((st) => {
+      if (this.child !== child) return;
+      this.child = null;
+      if (this.stopped) return;
+      const how = st.signal ? `killed by ${st.signal}` : `exited with status ${st.code}`;
+      this.failed(`fping ${how}${this.lastStderr ? `: ${this.lastStderr}` : ''}`);
+    });
+  }
+
+  private onLine(child: ChildProcess, line: string): void {
+    if (this.child !== child || !this.seq) return;
+    const parsed = parseFpingLine(line);
+    if (parsed.kind === 'other') return;
+    const at = this.d.clock.nowMs();
+    const results = parsed.kind === 'reply'
+      ? this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at)
+      : this.seq.timedOut(parsed.target, parsed.seq, at);
+    this.deliver(results, at);
+  }
+
+  private deliver(results: ReturnType<Sequencer['due']>, at: number): void {
+    for (const r of results) {
+      this.d.emit({ kind: 'probeResult', iface: this.iface.name, target: r.target, seq: r.seq, ok: r.rttMs !== null, rttMs: r.rttMs, sentAt: r.sentAt, at });
+    }
+    if (results.length) this.armDeadline();
+  }
+
+  /** One timer at the next deadline (not a fixed tick): detection is not delayed by polling. */
+  private armDeadline(): void {
+    if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
+    this.deadlineTimer = null;
+    if (!this.seq || this.stopped) return;
+    const wait = Math.max(1, this.seq.nextDeadline() - this.d.clock.nowMs());
+    this.deadlineTimer = this.d.clock.setTimer(wait, () => {
+      this.deadlineTimer = null;
+      if (!this.seq) return;
+      const at = this.d.clock.nowMs();
+      this.deliver(this.seq.due(at), at);
+      if (!this.deadlineTimer) this.armDeadline();
+    });
+  }
+
+  private failed(reason: string): void {
+    const { d } = this;
+    const at = d.clock.nowMs();
+    this.seq = null;
+    if (this.deadlineTimer) d.clock.clearTimer(this.deadlineTimer);
+    this.deadlineTimer = null;
+    if (this.startedAt && at - this.startedAt > STABLE_MS) this.backoffMs = BACKOFF_MIN_MS;
+    d.log.warn(`${this.iface.name}: ${reason}; restarting in ${(this.backoffMs / 1000).toFixed(1)} s`);
+    d.emit({ kind: 'proberDied', iface: this.iface.name, reason, at });
+    const wait = this.backoffMs;
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+    this.restartTimer = d.clock.setTimer(wait, () => {
+      this.restartTimer = null;
+      if (!this.stopped) this.spawn();
+    });
+  }
+
+  /** Ends fping (TERM, then KILL) and waits for it, bounded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
+    if (this.restartTimer) this.d.clock.clearTimer(this.restartTimer);
+    this.deadlineTimer = this.restartTimer = null;
+    const child = this.child;
+    this.child = null;
+    this.seq = null;
+    if (child) {
+      child.kill('SIGTERM');
+      const killed = await Promise.race([
+        child.exited.then(() => true),
+        new Promise<boolean>((r) => { this.d.clock.setTimer(500, () => r(false)); }),
+      ]);
+      if (!killed) child.kill('SIGKILL');
+    }
+    await this.d.fs.remove(this.pidFile).catch(() => undefined);
+  }
+
+  get pid(): number | null { return this.child?.pid ?? null; }
+}
