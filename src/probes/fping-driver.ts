@@ -192,10 +192,12 @@ export class Prober {
     this.seq = null;
     if (child) {
       child.kill('SIGTERM');
+      let timer: TimerHandle | null = null;
       const killed = await Promise.race([
         child.exited.then(() => true),
-        new Promise<boolean>((r) => { this.d.clock.setTimer(500, () => r(false)); }),
+        new Promise<boolean>((r) => { timer = this.d.clock.setTimer(500, () => r(false)); }),
       ]);
+      if (timer) this.d.clock.clearTimer(timer);
       if (!killed) child.kill('SIGKILL');
     }
     await this.d.fs.remove(this.pidFile).catch(() => undefined);

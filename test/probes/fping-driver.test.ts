@@ -1,0 +1,113 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { CoreEvent } from '../../src/core/events.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import type { FileSystem } from '../../src/platform/ports.ts';
+import { fpingArgv, fpingEnv, Prober } from '../../src/probes/fping-driver.ts';
+import { FakeClock } from '../fakes/clock.ts';
+import { FakeSpawner } from '../fakes/spawner.ts';
+import { iface } from '../core/config-fixture.ts';
+
+function memFs(): FileSystem & { files: Map<string, string> } {
+  const files = new Map<string, string>();
+  return {
+    files,
+    readText: async (p) => files.get(p) ?? null,
+    writeAtomic: async (p, t) => { files.set(p, t); },
+    writeText: async (p, t) => { files.set(p, t); },
+    mkdirp: async () => undefined,
+    remove: async (p) => { files.delete(p); },
+    readDir: async () => [],
+    exists: async (p) => files.has(p),
+  };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const spawner = new FakeSpawner();
+  const events: CoreEvent[] = [];
+  const log = memoryLog();
+  const fs = memFs();
+  const killed: [number, string][] = [];
+  const prober = new Prober({
+    spawner, clock, fs, log, runDir: '/run/wp', fpingPath: '/usr/bin/fping', mode: { wrap: false, fwmark: false }, env: {},
+    signals: { on: () => undefined, kill: (pid, sig) => { killed.push([pid, sig]); return true; } },
+    emit: (e) => events.push(e),
+  }, iface('wg0', 1));
+  return { clock, spawner, events, log, fs, prober, killed };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+test('argv: one fping in loop mode per interface, bound to the device, all targets; mark per version', () => {
+  const i = iface('wg0', 1);
+  assert.equal(fpingArgv('/usr/bin/fping', i, { wrap: false, fwmark: false }),
+    ['/usr/bin/fping', '-4', '-l', '-p', '200', '-t', '300', '-i', '10', '-I', 'wg0', '192.0.2.1', '198.51.100.1']);
+  assert.ok(fpingArgv('fping', { ...i, family: 'ipv6' }, { wrap: false, fwmark: true }).join(' ').includes('-6 -l'));
+  assert.ok(fpingArgv('fping', i, { wrap: false, fwmark: true }).join(' ').includes('-k 16128'));
+  assert.equal(fpingEnv(i, { wrap: true, fwmark: false }, { PATH: '/usr/bin' }),
+    { FAMILY: 'ipv4', DEVICE: 'wg0', FWMARK: '0x3f00', LD_PRELOAD: '/lib/mwan3/libwrap_mwan3_sockopt.so.1.0', PATH: '/usr/bin' });
+  assert.is(fpingEnv(i, { wrap: false, fwmark: true }, {}), undefined);
+});
+
+test('replies become results; silence becomes loss at the deadline, without any printed timeout', () => {
+  const { clock, spawner, events, prober } = setup();
+  prober.start();
+  const child = spawner.children[0]!;
+  clock.advance(120);
+  child.stdout('192.0.2.1 : [0], 64 bytes, 10.0 ms (10.0 avg, 0% loss)');
+  child.stdout('198.51.100.1 : [0], 64 bytes, 12.0 ms (12.0 avg, 0% loss)');
+  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  assert.equal(results().map((r) => [r.target, r.seq, r.ok]), [['192.0.2.1', 0, true], ['198.51.100.1', 0, true]]);
+  // then fping goes quiet (link cut): after ~2 s every target has lost rounds
+  clock.advance(2000);
+  const lost = results().filter((r) => !r.ok);
+  assert.ok(lost.length >= 14, `lost ${lost.length}`);
+  assert.ok(lost.some((r) => r.target === '192.0.2.1') && lost.some((r) => r.target === '198.51.100.1'));
+});
+
+test('fping dying is reported (never healthy) and restarted with growing backoff', async () => {
+  const { clock, spawner, events, prober, log } = setup();
+  prober.start();
+  spawner.children[0]!.stderr('fping: cannot bind to device wg0');
+  spawner.children[0]!.exit({ code: 4, signal: null });
+  await flush();
+  const died = events.find((e) => e.kind === 'proberDied') as Extract<CoreEvent, { kind: 'proberDied' }>;
+  assert.match(died.reason, /exited with status 4: fping: cannot bind to device wg0/);
+  assert.ok(log.lines.some((l) => /restarting in 0.5 s/.test(l)));
+  clock.advance(500);
+  assert.is(spawner.children.length, 2);
+  spawner.children[1]!.exit({ code: null, signal: 'SIGKILL' });
+  await flush();
+  clock.advance(900);
+  assert.is(spawner.children.length, 2, 'second restart waits longer');
+  clock.advance(200);
+  assert.is(spawner.children.length, 3);
+  assert.is(events.filter((e) => e.kind === 'proberStarted').length, 3);
+});
+
+test('a missing fping binary is a prober failure with a clear reason, retried', () => {
+  const { spawner, events, prober } = setup();
+  spawner.missing.add('/usr/bin/fping');
+  prober.start();
+  const died = events.find((e) => e.kind === 'proberDied') as Extract<CoreEvent, { kind: 'proberDied' }>;
+  assert.match(died.reason, /cannot start \/usr\/bin\/fping/);
+});
+
+test('stop ends the child and removes its pidfile; a stray from a dead instance is ended at start', async () => {
+  const { spawner, prober, fs, killed, clock } = setup();
+  fs.files.set('/run/wp/fping-wg0.pid', '4242\n');
+  fs.files.set('/proc/4242/cmdline', '/usr/bin/fping\0-l\0');
+  await prober.endStray();
+  assert.equal(killed, [[4242, 'SIGTERM']]);
+  prober.start();
+  await flush();
+  assert.is(fs.files.get('/run/wp/fping-wg0.pid'), `${spawner.children[0]!.pid}\n`);
+  const stopping = prober.stop();
+  clock.advance(10);
+  await stopping;
+  assert.equal(spawner.children[0]!.signals, ['SIGTERM']);
+  assert.not.ok(fs.files.has('/run/wp/fping-wg0.pid'));
+});
+
+test.run();
