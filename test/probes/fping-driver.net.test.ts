@@ -1,0 +1,88 @@
+// The prober with the real fping, in two network namespaces this test creates: `probe` (fping
+// runs here, bound to its veth) and `targets` (two addresses that answer). Faults with nftables.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CoreEvent } from '../../src/core/events.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import { nodeClock, nodeFs, nodeSignals, nodeSpawner } from '../../src/platform/node.ts';
+import { Prober } from '../../src/probes/fping-driver.ts';
+import { iface } from '../core/config-fixture.ts';
+
+const P = `wpf${process.pid % 100000}`;
+const probeNs = `${P}p`;
+const targetNs = `${P}t`;
+const sh = (...a: string[]) => execFileSync(a[0]!, a.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const inNs = (ns: string, ...a: string[]) => sh('ip', 'netns', 'exec', ns, ...a);
+
+let skip = '';
+let dir = '';
+function setUp() {
+  if (process.getuid?.() !== 0) { skip = 'not root'; return; }
+  try { sh('ip', 'netns', 'add', probeNs); } catch (e) { skip = `network namespaces unavailable: ${(e as Error).message}`; return; }
+  sh('ip', 'netns', 'add', targetNs);
+  sh('ip', 'link', 'add', 'wpfa', 'netns', probeNs, 'type', 'veth', 'peer', 'name', 'wpfb', 'netns', targetNs);
+  inNs(probeNs, 'ip', 'addr', 'add', '10.201.0.1/24', 'dev', 'wpfa');
+  inNs(probeNs, 'ip', 'link', 'set', 'wpfa', 'up');
+  inNs(probeNs, 'ip', 'link', 'set', 'lo', 'up');
+  for (const a of ['10.201.0.2/24', '10.201.0.3/24']) inNs(targetNs, 'ip', 'addr', 'add', a, 'dev', 'wpfb');
+  inNs(targetNs, 'ip', 'link', 'set', 'wpfb', 'up');
+  inNs(targetNs, 'nft', 'add table inet fault; add chain inet fault in { type filter hook input priority 0; }');
+  dir = mkdtempSync(join(tmpdir(), 'wpf-'));
+  // fping must run inside the namespace; exec keeps the pid, so kill/stop reach fping itself
+  writeFileSync(join(dir, 'fping'), `#!/bin/sh\nexec ip netns exec ${probeNs} fping "$@"\n`);
+  chmodSync(join(dir, 'fping'), 0o755);
+}
+function tearDown() {
+  for (const ns of [probeNs, targetNs]) { try { sh('ip', 'netns', 'del', ns); } catch { /* gone */ } }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) { if (cond()) return; await new Promise((r) => setTimeout(r, 25)); }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('real fping: answers, a cut becomes loss on every target, a killed fping is reported and restarted', async () => {
+  setUp();
+  if (skip) { console.log(`SKIP: fping driver network test skipped because ${skip}`); return; }
+  const events: CoreEvent[] = [];
+  const i = { ...iface('wg0', 1), device: 'wpfa', trackIps: ['10.201.0.2', '10.201.0.3'] };
+  const prober = new Prober({
+    spawner: nodeSpawner, clock: nodeClock, fs: nodeFs, signals: nodeSignals, log: memoryLog(), runDir: dir,
+    fpingPath: join(dir, 'fping'), mode: { wrap: false, fwmark: false }, env: process.env, emit: (e) => events.push(e),
+  }, i);
+  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  try {
+    prober.start();
+    await waitFor('answers from both targets', () => new Set(results().filter((r) => r.ok).map((r) => r.target)).size === 2);
+    // hard cut: drop everything arriving at the targets
+    inNs(targetNs, 'nft', 'add rule inet fault in iifname "wpfb" drop');
+    const before = results().length;
+    await waitFor('losses on both targets', () => {
+      const after = results().slice(before).filter((r) => !r.ok);
+      return new Set(after.map((r) => r.target)).size === 2 && after.length >= 6;
+    });
+    inNs(targetNs, 'nft', 'flush chain inet fault in');
+    const mark = results().length;
+    await waitFor('answers again', () => results().slice(mark).some((r) => r.ok));
+    // kill -9 the real fping: reported, then restarted
+    const pid = prober.pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor('death reported', () => events.some((e) => e.kind === 'proberDied'));
+    const died = events.find((e) => e.kind === 'proberDied') as Extract<CoreEvent, { kind: 'proberDied' }>;
+    assert.match(died.reason, /killed by SIGKILL/);
+    await waitFor('restart', () => events.filter((e) => e.kind === 'proberStarted').length === 2 && prober.pid !== pid);
+    const restarted = results().length;
+    await waitFor('answers after restart', () => results().slice(restarted).some((r) => r.ok));
+  } finally {
+    await prober.stop();
+    tearDown();
+  }
+});
+
+test.run();
