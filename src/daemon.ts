@@ -47,7 +47,7 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
     case 'route':
       return createRouteBackend({
         spawner: p.spawner, fs: p.fs, clock: p.clock, log, runDir, table: g.routeTable, metric: g.routeMetric,
-        drain: g.drain, drainOnRecovery: g.drainOnRecovery,
+        drain: g.drain, drainOnRecovery: g.drainOnRecovery, pid: p.pid,
       });
     case 'none':
       return createNoneBackend(log);

@@ -1,0 +1,204 @@
+// The route backend against a fake `ip`/`conntrack` that keeps a kernel route in memory.
+// The real kernel is exercised in route-backend.net.test.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { InterfaceConfig } from '../../src/config/types.ts';
+import type { FileSystem, RunResult } from '../../src/platform/ports.ts';
+import { createRouteBackend } from '../../src/actions/route-backend.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import { FakeClock } from '../fakes/clock.ts';
+import { FakeSpawner } from '../fakes/spawner.ts';
+
+function uplink(name: string, device: string, gateway: string, over: Partial<InterfaceConfig> = {}): InterfaceConfig {
+  return {
+    name, device, gateway, deviceKnown: true, family: 'ipv4', trackIps: [], mwan3Id: 0, mark: 0,
+    weight: 1, metric: 1, health: {} as InterfaceConfig['health'], ...over,
+  };
+}
+
+const wan = uplink('wan', 'eth1', '192.0.2.1');
+const wanb = uplink('wanb', 'eth2', '198.51.100.1', { weight: 2 });
+const lte = uplink('lte', 'wwan0', '203.0.113.1', { metric: 5 });
+const addrs: Record<string, string> = { eth1: '192.0.2.10', eth2: '198.51.100.10', wwan0: '203.0.113.10' };
+
+function memoryFs(events: string[]): FileSystem & { files: Map<string, string> } {
+  const files = new Map<string, string>();
+  return {
+    files,
+    readText: async (p) => files.get(p) ?? null,
+    writeAtomic: async (p, t) => { events.push(`write ${p}`); files.set(p, t); },
+    writeText: async (p, t) => { events.push(`write ${p}`); files.set(p, t); },
+    mkdirp: async () => undefined,
+    remove: async (p) => { files.delete(p); },
+    readDir: async () => [],
+    exists: async (p) => files.has(p),
+  };
+}
+
+const ok = (stdout = '', stderr = ''): RunResult => ({ code: 0, signal: null, stdout, stderr });
+
+/** Fake kernel: one default route (table 100, metric 10) as nexthop strings. */
+function setup(opts: { failReplace?: boolean } = {}) {
+  const events: string[] = [];
+  let route: { hops: { dev: string; via: string; weight: number }[] } | null = null;
+  const spawner = new FakeSpawner((argv) => {
+    events.push(argv.join(' '));
+    const [bin, ...args] = argv;
+    if (bin === 'conntrack') return { code: 0, signal: null, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 4 flow entries have been deleted.\n' };
+    if (args.includes('addr')) {
+      const dev = args[args.length - 1]!;
+      return ok(JSON.stringify([{ ifname: dev, addr_info: [{ family: 'inet', local: addrs[dev], scope: 'global' }, { family: 'inet6', local: 'fe80::1', scope: 'link' }] }]));
+    }
+    if (args.includes('replace')) {
+      if (opts.failReplace) return { code: 2, signal: null, stdout: '', stderr: 'Error: Nexthop has invalid gateway.\n' };
+      const hops: { dev: string; via: string; weight: number }[] = [];
+      for (let i = 0; i < args.length; i++) {
+        if (args[i] === 'via') hops.push({ via: args[i + 1]!, dev: args[i + 3]!, weight: 1 });
+        if (args[i] === 'weight') hops[hops.length - 1]!.weight = Number(args[i + 1]);
+      }
+      route = { hops };
+      return ok();
+    }
+    if (args.includes('show')) {
+      if (!route) return { code: 2, signal: null, stdout: '', stderr: 'Error: ipv4: FIB table does not exist.\n' };
+      const r = route.hops.length === 1
+        ? { dst: 'default', gateway: route.hops[0]!.via, dev: route.hops[0]!.dev, metric: 10 }
+        : { dst: 'default', metric: 10, nexthops: route.hops.map((h) => ({ gateway: h.via, dev: h.dev, weight: h.weight })) };
+      return ok(JSON.stringify([r]));
+    }
+    return { code: 1, signal: null, stdout: '', stderr: 'unexpected' };
+  });
+  const fs = memoryFs(events);
+  const log = memoryLog();
+  const clock = new FakeClock();
+  const make = (over: { drainOnRecovery?: boolean; sysctl?: boolean } = {}) => createRouteBackend({
+    spawner, fs, clock, log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
+    drainOnRecovery: over.drainOnRecovery ?? false, sysctl: over.sysctl ?? false, pid: 42,
+  });
+  const devs = () => (route ? route.hops.map((h) => `${h.dev}:${h.weight}`) : []);
+  const record = () => Object.keys((JSON.parse(fs.files.get('/run/wp/route-owned.json') ?? '{"owned":{}}') as { owned: object }).owned);
+  return { events, spawner, fs, log, make, devs, record, setRoute: (hops: { dev: string; via: string; weight: number }[]) => { route = { hops }; } };
+}
+
+test('start installs the preferred tier, sets L4 hashing and puts back what a crashed run left out', async () => {
+  const t = setup();
+  t.fs.files.set('/run/wp/route-owned.json', JSON.stringify({ version: 1, backend: 'route', pid: 7, owned: { wan: { since: 1, device: 'eth1', mark: 0 } } }));
+  const backend = t.make({ sysctl: true });
+  await backend.start([wan, wanb, lte]);
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+  assert.is(t.fs.files.get('/proc/sys/net/ipv4/fib_multipath_hash_policy'), '1\n');
+  assert.not.ok(t.fs.files.has('/proc/sys/net/ipv6/fib_multipath_hash_policy'));
+  assert.equal(t.record(), []);
+  assert.equal(backend.owned(), []);
+  assert.ok(t.log.lines.some((l) => l.startsWith('warn:') && l.includes('pid 7') && l.includes('wan')));
+});
+
+test('takeDown records ownership first, swaps the route, then drains the uplink by its address', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb, lte]);
+  t.events.length = 0;
+  const r = await backend.takeDown(wan, 'lost 3 rounds');
+  assert.ok(r.ok, r.error);
+  assert.equal(r.steps.map((s) => s.step), ['route', 'drain']);
+  assert.equal(t.devs(), ['eth2:1']);
+  assert.equal(t.events, [
+    'write /run/wp/route-owned.json',
+    'ip -4 route replace default table 100 metric 10 via 198.51.100.1 dev eth2',
+    'ip -j -4 addr show dev eth1',
+    'conntrack -D -f ipv4 --reply-dst 192.0.2.10',
+  ]);
+  assert.equal(t.record(), ['wan']);
+  assert.ok(t.log.lines.some((l) => l.includes('drained 4 flows')));
+  // again: already out, nothing to do
+  t.events.length = 0;
+  assert.ok((await backend.takeDown(wan, 'still lost')).ok);
+  assert.equal(t.events, []);
+});
+
+test('the backup tier takes over, and the last usable uplink is never taken out', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb, lte]);
+  await backend.takeDown(wan, 'x');
+  await backend.takeDown(wanb, 'x');
+  assert.equal(t.devs(), ['wwan0:1']);
+  t.events.length = 0;
+  const r = await backend.takeDown(lte, 'x');
+  assert.not.ok(r.ok);
+  assert.match(r.error ?? '', /last usable ipv4 uplink/);
+  assert.equal(t.events, []);
+  assert.equal(t.devs(), ['wwan0:1']);
+  assert.equal(backend.owned().sort(), ['wan', 'wanb']);
+});
+
+test('parallel takeDowns of two uplinks both leave the route', async () => {
+  const t = setup();
+  const backend = t.make();
+  const third = uplink('wanc', 'eth3', '192.0.2.129');
+  await backend.start([wan, wanb, third]);
+  const [a, b] = await Promise.all([backend.takeDown(wan, 'x'), backend.takeDown(wanb, 'y')]);
+  assert.ok(a.ok && b.ok);
+  assert.equal(t.devs(), ['eth3:1']);
+});
+
+test('a refused route change fails the switchover and leaves no ownership behind', async () => {
+  const t = setup({ failReplace: true });
+  const backend = t.make();
+  await backend.start([wan, wanb]);
+  assert.ok(t.log.lines.some((l) => l.startsWith('error:') && l.includes('invalid gateway')));
+  const r = await backend.takeDown(wan, 'x');
+  assert.not.ok(r.ok);
+  assert.match(r.error ?? '', /invalid gateway/);
+  assert.equal(backend.owned(), []);
+  assert.equal(t.record(), []);
+});
+
+test('bringUp puts the uplink back and, with drainOnRecovery, drains the other uplinks', async () => {
+  const t = setup();
+  const backend = t.make({ drainOnRecovery: true });
+  await backend.start([wan, wanb, lte]);
+  await backend.takeDown(wan, 'x');
+  t.events.length = 0;
+  const r = await backend.bringUp(wan, 'recovered');
+  assert.ok(r.ok, r.error);
+  assert.equal(r.steps.map((s) => s.step), ['route', 'drain']);
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+  assert.equal(t.record(), []);
+  assert.ok(t.events.includes('conntrack -D -f ipv4 --reply-dst 198.51.100.10'));
+  assert.ok(t.events.includes('conntrack -D -f ipv4 --reply-dst 203.0.113.10'));
+  assert.not.ok(t.events.includes('conntrack -D -f ipv4 --reply-dst 192.0.2.10'));
+  // not owned: nothing to do
+  t.events.length = 0;
+  assert.equal(await backend.bringUp(wan, 'again'), { ok: true, steps: [] });
+  assert.equal(t.events, []);
+});
+
+test('reconcile re-applies a route someone else changed, and leaves a correct one alone', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb]);
+  await backend.takeDown(wan, 'x');
+  t.events.length = 0;
+  assert.equal(await backend.reconcile(), { offlineByMwan3: [], repaired: [] });
+  assert.equal(t.events, ['ip -j -4 route show table 100 default']);
+  t.setRoute([{ dev: 'eth1', via: '192.0.2.1', weight: 1 }, { dev: 'eth2', via: '198.51.100.1', weight: 2 }]);
+  const report = await backend.reconcile();
+  assert.is(report.repaired.length, 1);
+  assert.match(report.repaired[0]!, /was via 192.0.2.1 dev eth1 weight 1, via 198.51.100.1 dev eth2 weight 2, now via 198.51.100.1 dev eth2/);
+  assert.equal(t.devs(), ['eth2:1']);
+});
+
+test('stop puts every owned uplink back and clears the record', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb, lte]);
+  await backend.takeDown(wan, 'x');
+  await backend.takeDown(wanb, 'x');
+  await backend.stop();
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+  assert.equal(t.record(), []);
+  assert.equal(backend.owned(), []);
+});
+
+test.run();

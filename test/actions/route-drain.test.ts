@@ -1,0 +1,49 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { conntrackDeleteArgs, drainUplink, parseAddresses, parseDeletedCount } from '../../src/actions/route-drain.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import { FakeSpawner } from '../fakes/spawner.ts';
+
+const addrJson = JSON.stringify([{
+  ifname: 'wg0', addr_info: [
+    { family: 'inet', local: '10.8.0.2', scope: 'global' },
+    { family: 'inet', local: '10.8.0.3', scope: 'global' },
+    { family: 'inet6', local: '2001:db8::2', scope: 'global' },
+    { family: 'inet6', local: 'fe80::2', scope: 'link' },
+  ],
+}]);
+
+test('drains by the uplink\'s own global addresses of the family', () => {
+  assert.equal(parseAddresses(addrJson, 'ipv4'), ['10.8.0.2', '10.8.0.3']);
+  assert.equal(parseAddresses(addrJson, 'ipv6'), ['2001:db8::2']);
+  assert.equal(parseAddresses('garbage', 'ipv4'), []);
+  assert.equal(conntrackDeleteArgs('ipv6', '2001:db8::2'), ['-D', '-f', 'ipv6', '--reply-dst', '2001:db8::2']);
+});
+
+test('an empty drain (conntrack exits 1) is a success; an unknown failure is reported', async () => {
+  assert.is(parseDeletedCount('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n'), 0);
+  assert.is(parseDeletedCount('conntrack v1.4.7 (conntrack-tools): 12 flow entries have been deleted.'), 12);
+  assert.is(parseDeletedCount('conntrack v1.4.7 (conntrack-tools): Operation failed: invalid parameters'), null);
+  const spawner = new FakeSpawner((argv) => argv[0] === 'ip'
+    ? { code: 0, signal: null, stdout: addrJson, stderr: '' }
+    : argv.includes('10.8.0.2')
+      ? { code: 1, signal: null, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' }
+      : { code: 1, signal: null, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): Operation failed: such conntrack doesn\'t exist\n' });
+  const report = await drainUplink({ spawner, log: memoryLog(), ipPath: 'ip', conntrackPath: 'conntrack' }, 'wg0', 'ipv4');
+  assert.equal(report.addresses, ['10.8.0.2', '10.8.0.3']);
+  assert.is(report.deleted, 0);
+  assert.is(report.errors.length, 1);
+  assert.match(report.errors[0]!, /10\.8\.0\.3: .*Operation failed/);
+});
+
+test('a device without an address or a missing binary is reported, never thrown', async () => {
+  const noAddr = new FakeSpawner(() => ({ code: 0, signal: null, stdout: '[{"ifname":"wg0","addr_info":[]}]', stderr: '' }));
+  const r1 = await drainUplink({ spawner: noAddr, log: memoryLog(), ipPath: 'ip', conntrackPath: 'conntrack' }, 'wg0', 'ipv4');
+  assert.match(r1.errors[0]!, /no ipv4 address/);
+  const missing = new FakeSpawner();
+  missing.missing.add('ip');
+  const r2 = await drainUplink({ spawner: missing, log: memoryLog(), ipPath: 'ip', conntrackPath: 'conntrack' }, 'wg0', 'ipv4');
+  assert.match(r2.errors[0]!, /not found/);
+});
+
+test.run();
