@@ -42,7 +42,7 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
     case 'mwan3':
       return createMwan3Backend({
         spawner: p.spawner, fs: p.fs, clock: p.clock, signals: p.signals, log, runDir,
-        uptimeS: () => p.uptimeS(), drain: g.drain, drainOnRecovery: g.drainOnRecovery, mmxMask: g.mmxMask,
+        uptimeS: () => p.uptimeS(), drain: g.drain, drainOnRecovery: g.drainOnRecovery, mmxMask: g.mmxMask, pid: p.pid,
       });
     case 'route':
       return createRouteBackend({

@@ -1,0 +1,208 @@
+// The mwan3 backend's decisions at the ports: an in-memory tmpfs, a recording spawner, recorded
+// signals. The end-to-end sequences against real processes are in mwan3-contract.test.ts.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createMwan3Backend, type Mwan3BackendDeps } from '../../src/actions/mwan3-backend.ts';
+import { parseServiceList } from '../../src/actions/mwan3-files.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import { nodeClock } from '../../src/platform/node.ts';
+import type { FileSystem, RunOptions, RunResult, Signals } from '../../src/platform/ports.ts';
+import { FakeSpawner } from '../fakes/spawner.ts';
+import { iface } from '../fakes/mwan3-sim/sim.ts';
+
+class MemoryFs implements FileSystem {
+  readonly files = new Map<string, string>();
+  async readText(p: string) { return this.files.get(p) ?? null; }
+  async writeAtomic(p: string, t: string) { this.files.set(p, t); }
+  async writeText(p: string, t: string) { this.files.set(p, t); }
+  async mkdirp() { /* directories are implicit */ }
+  async remove(p: string) { for (const k of [...this.files.keys()]) if (k === p || k.startsWith(p + '/')) this.files.delete(k); }
+  async readDir(p: string) { return [...this.files.keys()].filter((k) => k.startsWith(p + '/')).map((k) => k.slice(p.length + 1).split('/')[0]!); }
+  async exists(p: string) { return this.files.has(p); }
+}
+
+class RecordingSignals implements Signals {
+  readonly sent: string[] = [];
+  alive = new Set<number>([777]);
+  on() { /* unused */ }
+  kill(pid: number, signal: string) { this.sent.push(`${signal} ${pid}`); return this.alive.has(pid); }
+}
+
+const T = '/run/mwan3track';
+const R = '/run/mwan3';
+const done: RunResult = { code: 0, signal: null, stdout: '', stderr: '' };
+const WAN = iface('wan', 'wg0', 1);
+const WAN2 = iface('wan2', 'wg1', 2);
+const WAN6 = iface('wan6', 'wg6', 3, 'ipv6');
+
+function setup(handler?: (argv: string[], opts: RunOptions, fs: MemoryFs) => RunResult, over: Partial<Mwan3BackendDeps> = {}) {
+  const fs = new MemoryFs();
+  const signals = new RecordingSignals();
+  const spawner = new FakeSpawner((argv, opts) => (handler ? handler(argv, opts, fs) : done));
+  const log = memoryLog();
+  const b = createMwan3Backend({
+    spawner, fs, clock: nodeClock, signals, log, runDir: '/run/wanpulse', uptimeS: async () => 100,
+    paths: { trackDir: T, mwan3RunDir: R, hotplugCall: '/sbin/hotplug-call' },
+    drain: false, drainOnRecovery: false, mmxMask: 0x3f00, parkTimeoutMs: 60, ...over,
+  });
+  return { fs, signals, spawner, log, b };
+}
+
+const tracker = (fs: MemoryFs, name: string, pid: number, status = 'online') => {
+  fs.files.set(`${T}/${name}/PID`, `${pid}\n`);
+  fs.files.set(`${T}/${name}/STARTED`, '1\n');
+  fs.files.set(`${T}/${name}/STATUS`, `${status}\n`);
+  fs.files.set(`${T}/${name}/ONLINE`, '50\n');
+  fs.files.set(`${T}/${name}/OFFLINE`, '0\n');
+};
+
+const owned = (fs: MemoryFs) => Object.keys(JSON.parse(fs.files.get('/run/wanpulse/owned.json') ?? '{"owned":{}}').owned);
+
+test('names that are not plain interface/device names are refused before anything happens', async () => {
+  const { b, spawner, fs } = setup();
+  for (const bad of [iface('wan;reboot', 'wg0', 1), iface('wan', '../../etc', 1), iface('averyveryverylongname', 'wg0', 1), iface('wan', '', 1)]) {
+    const res = await b.takeDown(bad, 'dead');
+    assert.not.ok(res.ok);
+    assert.match(res.error!, /invalid (interface|device) name/);
+    assert.not.ok((await b.bringUp(bad, 'x')).ok);
+  }
+  assert.equal(spawner.runs, []);
+  assert.is(fs.files.size, 0);
+});
+
+test('the ownership record exists before the routing changes', async () => {
+  let ownedAtHotplug: string[] = [];
+  const { b, fs } = setup((argv, _o, mfs) => {
+    if (argv[0] === '/sbin/hotplug-call') ownedAtHotplug = owned(mfs);
+    return done;
+  });
+  await b.start([WAN]);
+  tracker(fs, 'wan', 777);
+  fs.files.set(`${T}/wan/STATUS`, 'online\n');
+  await b.takeDown(WAN, 'dead');
+  assert.equal(ownedAtHotplug, ['wan']);
+});
+
+test('a tracker that does not confirm parking is reported, but the switch itself happened', async () => {
+  const { b, fs, signals, spawner } = setup();
+  await b.start([WAN]);
+  tracker(fs, 'wan', 777);
+  const res = await b.takeDown(WAN, 'dead');
+  assert.not.ok(res.ok);
+  assert.match(res.error!, /^park: tracker 777 did not confirm parking within 60 ms/);
+  assert.equal(res.steps.map((s) => s.step), ['status', 'hotplug', 'park', 'rewrite']);
+  assert.equal(signals.sent, ['SIGUSR1 777']);
+  assert.is(spawner.runs[0]!.opts.env!.ACTION, 'disconnected');
+  assert.is(fs.files.get(`${T}/wan/STATUS`), 'offline\n');
+  assert.is(fs.files.get(`${T}/wan/OFFLINE`), '100\n');
+  assert.equal(b.owned(), ['wan']);
+});
+
+test('a failing hotplug-call puts the tracker files back and parks nothing', async () => {
+  const { b, fs, signals } = setup((argv) => (argv[0] === '/sbin/hotplug-call'
+    ? { code: 1, signal: null, stdout: '', stderr: 'lock failed\n' } : done));
+  await b.start([WAN]);
+  tracker(fs, 'wan', 777);
+  const res = await b.takeDown(WAN, 'dead');
+  assert.not.ok(res.ok);
+  assert.is(res.error, 'hotplug: /sbin/hotplug-call iface (disconnected) failed: exit 1: lock failed');
+  assert.is(fs.files.get(`${T}/wan/STATUS`), 'online\n');
+  assert.is(fs.files.get(`${T}/wan/ONLINE`), '50\n');
+  assert.equal(signals.sent, []);
+});
+
+test('no tracker at all (no PID file, procd lists none): nothing to park, still a success', async () => {
+  const { b, fs, signals, spawner } = setup((argv) => (argv[0] === 'ubus' ? { ...done, stdout: '{"mwan3":{"instances":{}}}' } : done));
+  await b.start([WAN]);
+  const res = await b.takeDown(WAN, 'dead');
+  assert.ok(res.ok, res.error);
+  assert.equal(signals.sent, []);
+  assert.ok(spawner.runs.some((r) => r.argv[0] === 'ubus'));
+  assert.is(fs.files.get(`${T}/wan/STATUS`), 'offline\n');
+  // and the hand-back leaves no stale "offline" behind for anyone to misread
+  assert.ok((await b.bringUp(WAN, 'ok')).ok);
+  assert.is(fs.files.get(`${T}/wan/STATUS`), 'online\n');
+  assert.equal((await b.reconcile()).offlineByMwan3, []);
+});
+
+test('bringUp with a failing hotplug-call keeps ownership and the tracker parked', async () => {
+  let fail = false;
+  const { b, fs, signals } = setup((argv) => (argv[0] === '/sbin/hotplug-call' && fail ? { ...done, code: 1 } : done));
+  await b.start([WAN]);
+  tracker(fs, 'wan', 777);
+  await b.takeDown(WAN, 'dead');
+  signals.sent.length = 0;
+  fail = true;
+  const res = await b.bringUp(WAN, 'recovered');
+  assert.not.ok(res.ok);
+  assert.equal(b.owned(), ['wan']);
+  assert.equal(signals.sent, []);
+  fail = false;
+  assert.ok((await b.bringUp(WAN, 'recovered')).ok);
+  assert.equal(signals.sent, ['SIGUSR2 777']);
+  assert.equal(b.owned(), []);
+  assert.equal(owned(fs), []);
+});
+
+test('drain_on_recovery drains the other uplinks of the same family that are in rotation', async () => {
+  const { b, spawner } = setup((argv) => (argv[0] === 'conntrack' ? { ...done, code: 1, stderr: '0 flow entries have been deleted.' } : done),
+    { drainOnRecovery: true });
+  const WAN3 = iface('wan3', 'wg3', 4);
+  await b.start([WAN, WAN2, WAN6, WAN3]);
+  await b.takeDown(WAN, 'dead');
+  await b.takeDown(WAN3, 'dead');
+  spawner.runs.length = 0;
+  const res = await b.bringUp(WAN, 'recovered');
+  assert.ok(res.ok, res.error);
+  assert.equal(res.steps.map((s) => s.step), ['hotplug', 'drain', 'resume']);
+  const ct = spawner.runs.filter((r) => r.argv[0] === 'conntrack').map((r) => r.argv.join(' '));
+  assert.equal(ct, ['conntrack -D -f ipv4 -m 0x200/0x3f00'], 'wan2 only: not wan itself, not ipv6 wan6, not still-owned wan3');
+});
+
+test('reconcile backs off from an interface whose re-apply keeps failing', async () => {
+  let hotplugs = 0;
+  const { b, fs } = setup((argv) => {
+    if (argv[0] === '/sbin/hotplug-call') { hotplugs++; return { ...done, code: 1 }; }
+    return done;
+  });
+  await b.start([WAN]);
+  await b.takeDown(WAN, 'dead');
+  fs.files.set(`${R}/iface_state/wan`, 'online\n');
+  const before = hotplugs;
+  const first = await b.reconcile();
+  assert.is(first.repaired.length, 1);
+  assert.match(first.repaired[0]!, /failed/);
+  const second = await b.reconcile();
+  assert.equal(second.repaired, []);
+  assert.is(hotplugs, before + 1);
+});
+
+test('a late USR1 that left STATUS=disabled is rewritten to offline', async () => {
+  const { b, fs } = setup();
+  await b.start([WAN]);
+  await b.takeDown(WAN, 'dead');
+  fs.files.set(`${T}/wan/STATUS`, 'disabled\n');
+  const rep = await b.reconcile();
+  assert.equal(rep.repaired, []);
+  assert.is(fs.files.get(`${T}/wan/STATUS`), 'offline\n');
+});
+
+test('an unreadable ownership record is logged and replaced by a fresh one', async () => {
+  const { b, fs, log, spawner } = setup();
+  fs.files.set('/run/wanpulse/owned.json', '{"owned": {"wan"');
+  await b.start([WAN]);
+  assert.ok(log.lines.some((l) => l.startsWith('warn:') && l.includes('unreadable ownership record')));
+  assert.equal(spawner.runs, []);
+  assert.equal(JSON.parse(fs.files.get('/run/wanpulse/owned.json')!), { version: 1, backend: 'mwan3', pid: 0, owned: {} });
+});
+
+test('procd service list parsing', () => {
+  const json = JSON.stringify({ mwan3: { instances: { track_wan: { running: true, pid: 1234 }, track_wan2: { running: false, pid: 99 } } } });
+  assert.is(parseServiceList(json, 'wan'), 1234);
+  assert.is(parseServiceList(json, 'wan2'), null);
+  assert.is(parseServiceList(json, 'wan3'), null);
+  assert.is(parseServiceList('{}', 'wan'), null);
+  assert.is(parseServiceList('not json', 'wan'), null);
+});
+
+test.run();
