@@ -7,9 +7,6 @@ import type { CoreAction, CoreEvent } from './events.ts';
 import { plan } from './planner.ts';
 import { Uplink, type Transition } from './uplink.ts';
 
-/** a failed take-down is retried after this long (the backend logged why) */
-export const SWITCH_RETRY_MS = 5000;
-
 export interface CoreState {
   uplinks: Map<string, Uplink>;
   families: Map<string, Family>;
@@ -18,7 +15,6 @@ export interface CoreState {
   /** dead interfaces deliberately left to mwan3, with the reason */
   held: Map<string, string>;
   offlineByMwan3: Set<string>;
-  retryAfter: Map<string, number>;
 }
 
 function sameHealth(a: InterfaceConfig, u: Uplink): boolean {
@@ -49,7 +45,6 @@ export function createCoreState(config: Config, at: number, previous?: CoreState
     forced,
     held: new Map(),
     offlineByMwan3: new Set(previous?.offlineByMwan3 ?? []),
-    retryAfter: new Map(),
   };
 }
 
@@ -79,11 +74,10 @@ export function step(state: CoreState, event: CoreEvent, config: Config): CoreAc
     case 'ticked':
       break;
     case 'switchFinished':
-      if (!event.ok && event.direction === 'down') {
-        state.forced.delete(event.iface);
-        state.retryAfter.set(event.iface, event.at + SWITCH_RETRY_MS);
-      }
-      break;
+      // A failed switch changes nothing here: the backend recorded ownership before acting and
+      // retries in its reconcile loop, and keeping the interface in `forced` guarantees the
+      // bring-up (hand-back) still happens when it recovers or wanpulse stops.
+      return actions;
     case 'mwan3Reported':
       state.offlineByMwan3 = new Set(event.offline);
       break;
@@ -108,9 +102,6 @@ function replan(state: CoreState, config: Config, at: number, actions: CoreActio
   state.held = result.held;
   for (const iface of result.desired) {
     if (state.forced.has(iface)) continue;
-    const retry = state.retryAfter.get(iface);
-    if (retry !== undefined && at < retry) continue;
-    state.retryAfter.delete(iface);
     state.forced.add(iface);
     actions.push({ kind: 'takeDown', iface, reason: state.uplinks.get(iface)?.reason ?? 'offline', at });
   }

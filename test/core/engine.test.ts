@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCoreState, step, SWITCH_RETRY_MS } from '../../src/core/engine.ts';
+import { createCoreState, step } from '../../src/core/engine.ts';
 import type { CoreAction, CoreEvent } from '../../src/core/events.ts';
 import { testConfig } from './config-fixture.ts';
 
@@ -44,15 +44,15 @@ test('both uplinks dead → the second is held back and the first handed back to
   assert.equal(kinds(feed(s, cfg, 'wg1', 15, 5, () => false)), ['announce:wg1:online', 'takeDown:wg0']);
 });
 
-test('a failed take-down is retried after a pause, not on every round', () => {
+test('a failed take-down stays requested, so recovery still hands the interface back', () => {
   const cfg = testConfig();
   const s = createCoreState(cfg, 0);
   feed(s, cfg, 'wg1', 0, 10, () => false);
   feed(s, cfg, 'wg0', 0, 8, (r) => r >= 5);
   assert.ok(s.forced.has('wg0'));
-  step(s, { kind: 'switchFinished', iface: 'wg0', direction: 'down', ok: false, error: 'hotplug-call missing', at: 1700 }, cfg);
-  assert.equal(kinds(step(s, { kind: 'ticked', at: 1800 }, cfg)), []);
-  assert.equal(kinds(step(s, { kind: 'ticked', at: 1700 + SWITCH_RETRY_MS }, cfg)), ['takeDown:wg0']);
+  assert.equal(kinds(step(s, { kind: 'switchFinished', iface: 'wg0', direction: 'down', ok: false, error: 'hotplug: not found', at: 1700 }, cfg)), []);
+  assert.ok(s.forced.has('wg0'));
+  assert.equal(kinds(feed(s, cfg, 'wg0', 8, 5, () => false)), ['announce:wg0:online', 'bringUp:wg0']);
 });
 
 test('prober death while holding an uplink: kept briefly, then handed back', () => {
