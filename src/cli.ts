@@ -1,6 +1,6 @@
 // The sub-commands: run, status, check-config, handback, --version.
 import { createBackend, Daemon, EXIT_CONFIG, EXIT_OK, loadOrReport } from './daemon.ts';
-import { formatProblems, loadConfig } from './config/load.ts';
+import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts';
 import { makeLog } from './platform/log.ts';
 import type { Platform } from './platform/ports.ts';
 import type { StatusSnapshot } from './status/model.ts';
@@ -33,9 +33,10 @@ export async function cli(p: Platform): Promise<number | undefined> {
       return EXIT_OK;
     }
     case 'check-config': {
-      const { config, problems } = await loadConfig({ fs: p.fs, spawner: p.spawner }, parsed.configDir, { hostname: p.hostname() });
+      // no spawner: checking must not depend on ubus/netifd being up
+      const { config, problems } = await loadConfig({ fs: p.fs }, parsed.configDir, { hostname: p.hostname() });
       if (problems.length) out(formatProblems(problems));
-      if (!config) { err(`wanpulse: ${problems.filter((x) => x.severity === 'error').length} error(s) in the configuration`); return EXIT_CONFIG; }
+      if (!config) { err(`wanpulse: ${summarizeProblems(problems)}`); return EXIT_CONFIG; }
       out(`configuration ok: backend ${config.global.backend}, ${config.interfaces.length} tracked interface(s): ${config.interfaces.map((i) => `${i.name} [${i.trackIps.join(' ')}]`).join(', ') || 'none'}`);
       return EXIT_OK;
     }

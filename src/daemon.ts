@@ -10,7 +10,6 @@ import { createMwan3Backend } from './actions/mwan3-backend.ts';
 import { createNoneBackend } from './actions/none-backend.ts';
 import { createRouteBackend } from './actions/route-backend.ts';
 import { createSwitcher } from './actions/switcher.ts';
-import { resolveDevices } from './config/device.ts';
 import { formatProblems, loadConfig } from './config/load.ts';
 import type { Config, InterfaceConfig } from './config/types.ts';
 import { createCoreState, step, type CoreState } from './core/engine.ts';
@@ -54,7 +53,8 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
   }
 }
 
-/** Loads and validates the configuration; prints problems. null = do not run. */
+/** Loads and validates the configuration (devices only netifd knows are looked up with ubus);
+ *  prints problems. null = do not run. */
 export async function loadOrReport(p: Platform, log: Log, configDir: string): Promise<Config | null> {
   const { config, problems } = await loadConfig({ fs: p.fs, spawner: p.spawner }, configDir, { hostname: p.hostname() });
   if (problems.length) {
@@ -122,7 +122,6 @@ export class Daemon {
     const mode = await probeMode(p, log, config);
     if (!mode) return EXIT_DEPENDENCY;
     this.mode = mode;
-    await resolveDevices(config.interfaces, p.spawner, log);
     this.config = config;
     this.startedAt = p.clock.wallMs();
     this.core = createCoreState(config, p.clock.nowMs());
@@ -293,7 +292,6 @@ export class Daemon {
     if (!config) { log.error('reload: configuration has errors; keeping the running one'); return; }
     if (config.global.backend !== this.config.global.backend) log.warn(`reload: backend change (${this.config.global.backend} -> ${config.global.backend}) takes effect after a restart`);
     config.global.backend = this.config.global.backend;
-    await resolveDevices(config.interfaces, p.spawner, log);
     this.log.setLevel?.(config.global.logLevel);
     const old = new Map(this.config.interfaces.map((i) => [i.name, i]));
     const next = new Map(config.interfaces.map((i) => [i.name, i]));
