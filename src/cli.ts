@@ -3,6 +3,8 @@ import { createBackend, Daemon, EXIT_CONFIG, EXIT_OK, loadOrReport } from './dae
 import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts';
 import { makeLog } from './platform/log.ts';
 import type { Platform } from './platform/ports.ts';
+import type { Config } from './config/types.ts';
+import { DEFAULT_MMX_MASK } from './config/defaults.ts';
 import type { StatusSnapshot } from './status/model.ts';
 import { renderStatus } from './status/render.ts';
 import { VERSION } from './version.ts';
@@ -41,8 +43,17 @@ export async function cli(p: Platform): Promise<number | undefined> {
       return EXIT_OK;
     }
     case 'handback': {
-      const config = await loadOrReport(p, log, parsed.configDir);
-      if (!config) return EXIT_CONFIG;
+      let config = await loadOrReport(p, log, parsed.configDir);
+      if (!config) {
+        // Stop and package removal run this: a broken config must not keep an uplink forced
+        // offline. mwan3's hand-back needs only the ownership record (names and devices).
+        if (!(await p.fs.exists(`${parsed.runDir}/owned.json`))) {
+          err('wanpulse: configuration has errors and there is no mwan3 ownership record: nothing handed back');
+          return EXIT_CONFIG;
+        }
+        log.warn('configuration has errors: handing back from the ownership record alone');
+        config = fallbackConfig();
+      }
       const backend = createBackend(p, log, config, parsed.runDir);
       await backend.start(config.interfaces); // hands back what the ownership record holds
       await backend.stop();
@@ -56,4 +67,20 @@ export async function cli(p: Platform): Promise<number | undefined> {
       err(`wanpulse: unknown command ${parsed.command}\n\n${USAGE}`);
       return 64;
   }
+}
+
+/** Just enough configuration for the mwan3 backend to hand back what its record holds. */
+function fallbackConfig(): Config {
+  return {
+    global: {
+      enabled: true, backend: 'mwan3', logLevel: 'info', drain: false, drainOnRecovery: false, unknownHandbackMs: 0,
+      routeTable: 'main', routeMetric: 0, mmxMask: DEFAULT_MMX_MASK, mwan3Wrap: 'off', fpingPath: 'fping',
+    },
+    interfaces: [],
+    policies: [],
+    mqtt: {
+      enabled: false, host: '', port: 0, tls: false, tlsInsecure: false, clientId: '', baseTopic: '', discovery: false,
+      discoveryPrefix: '', publishIntervalMs: 0, keepaliveS: 0,
+    },
+  };
 }

@@ -220,7 +220,7 @@ export class Daemon {
     if (r.result.error) rec.error = r.result.error;
     this.lastSwitch.set(r.iface, rec);
     const steps = rec.steps.map((s) => `${s.step} ${s.ms} ms`).join(', ');
-    if (r.result.ok) this.log.info(`${r.iface}: switched ${r.direction} in ${rec.totalMs} ms (${steps})`);
+    if (r.result.ok) this.log.info(`${r.iface}: switched ${r.direction} in ${rec.totalMs} ms${steps ? ` (${steps})` : ''}`);
     else this.log.error(`${r.iface}: switch ${r.direction} failed after ${rec.totalMs} ms: ${r.result.error ?? 'unknown error'}`);
     this.dispatch({ kind: 'switchFinished', iface: r.iface, direction: r.direction, ok: r.result.ok, error: r.result.error, at: now });
     this.statusChanged(true);
