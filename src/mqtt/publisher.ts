@@ -1,0 +1,283 @@
+// Turns status snapshots into MQTT topics: retained state per uplink, a summary, Home Assistant
+// discovery, and transition events.
+//
+// Invariants (architecture.md: failover never waits for MQTT):
+// - publishStatus/publishEvent only update in-memory maps and hand bytes to the socket; they
+//   never await, never throw, and cost the same whether the broker is up, slow or gone.
+// - Status is state, not a queue: one latest payload per topic. While disconnected nothing is
+//   queued beyond that map (and at most one event); after every connect everything retained
+//   is published again, which also covers QoS 1 packets that were never acknowledged.
+// - Order on connect: status `online` -> discovery configs -> states -> subscribe.
+import type { MqttConfig, PolicyConfig } from '../config/types.ts';
+import type { Clock, FileSystem, Log, Net, TimerHandle } from '../platform/ports.ts';
+import type { StatusSnapshot, TransitionEvent } from '../status/model.ts';
+import { routerDiscovery, uplinkDiscovery } from './discovery.ts';
+import type { DiscoveryContext } from './discovery.ts';
+import { createMqttSession } from './session.ts';
+import type { MqttSession, Secrets } from './session.ts';
+import { eventPayload, summaryPayload, topicNames, uplinkChangeKey, uplinkPayload } from './topics.ts';
+
+export interface MqttPublisher {
+  /** connects in the background; never throws */
+  start(): void;
+  publishStatus(snapshot: StatusSnapshot): void;
+  publishEvent(e: TransitionEvent): void;
+  /** retained `offline`, DISCONNECT, close; resolves within about a second */
+  stop(): Promise<void>;
+  state(): { enabled: boolean; connected: boolean; lastError: string | null };
+}
+
+export interface PublisherDeps {
+  net: Net;
+  clock: Clock;
+  log: Log;
+  fs: FileSystem;
+  random?: () => number;
+}
+
+export interface PublisherInfo {
+  version: string;
+  routerId: string;
+  policies: PolicyConfig[];
+  /** origin.support_url in discovery (left out when not given) */
+  supportUrl?: string;
+  /** device.configuration_url in discovery (left out when not given) */
+  configurationUrl?: string;
+}
+
+/** Periodic re-publishes never come faster than this, whatever publish_interval_s says. */
+export const MIN_PERIODIC_MS = 1_000;
+/** With publish_interval_s = 0, RTT/loss-only changes still go out, at most this often. */
+export const METRICS_GAP_MS = 1_000;
+const STOP_BUDGET_MS = 1_000;
+
+function disabledPublisher(): MqttPublisher {
+  return {
+    start() {},
+    publishStatus() {},
+    publishEvent() {},
+    stop: async () => {},
+    state: () => ({ enabled: false, connected: false, lastError: null }),
+  };
+}
+
+export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: PublisherInfo): MqttPublisher {
+  if (!cfg.enabled) return disabledPublisher();
+  const { clock, log, fs } = deps;
+  const names = topicNames(cfg.baseTopic, cfg.discoveryPrefix, info.routerId);
+  const ctx: DiscoveryContext = {
+    routerId: info.routerId, version: info.version, prefix: names.haStatus.replace(/\/status$/, ''), names,
+    ...(info.supportUrl ? { supportUrl: info.supportUrl } : {}),
+    ...(info.configurationUrl ? { configurationUrl: info.configurationUrl } : {}),
+  };
+  const RETAINED = { qos: 1 as const, retain: true };
+
+  // What the broker should hold, per topic (discovery configs and states), in publish order.
+  let discovery = new Map<string, string>();
+  let states = new Map<string, string>();
+  /** topics to clear with an empty retained payload (uplinks that disappeared) */
+  const removals = new Set<string>();
+  /** payload last handed to the current connection, per topic; cleared on disconnect */
+  const sent = new Map<string, string>();
+  /** per uplink topic: the change key of the payload last sent */
+  const sentKeys = new Map<string, string>();
+  const changeKeys = new Map<string, string>();
+  let discoveredIfaces: string[] = [];
+  let pendingEvent: TransitionEvent | null = null;
+  let periodic: TimerHandle | null = null;
+  let metricsTimer: TimerHandle | null = null;
+  let retryTimer: TimerHandle | null = null;
+  let started = false;
+  let stopped = false;
+
+  async function loadSecrets(): Promise<Secrets> {
+    const secrets: Secrets = {};
+    if (cfg.password !== undefined) secrets.password = cfg.password;
+    if (cfg.passwordFile) {
+      const text = await fs.readText(cfg.passwordFile).catch((e: unknown) => {
+        throw new Error(`cannot read password_file ${cfg.passwordFile}: ${(e as Error).message}`);
+      });
+      if (text === null) throw new Error(`password_file ${cfg.passwordFile} does not exist`);
+      secrets.password = text.trim();
+    }
+    if (cfg.tls && cfg.caFile) {
+      const pem = await fs.readText(cfg.caFile).catch((e: unknown) => {
+        throw new Error(`cannot read ca_file ${cfg.caFile}: ${(e as Error).message}`);
+      });
+      if (pem === null) throw new Error(`ca_file ${cfg.caFile} does not exist`);
+      secrets.caPem = pem;
+    }
+    return secrets;
+  }
+
+  const session: MqttSession = createMqttSession(
+    { net: deps.net, clock, log, ...(deps.random ? { random: deps.random } : {}) },
+    {
+      host: cfg.host, port: cfg.port, tls: cfg.tls, tlsInsecure: cfg.tlsInsecure,
+      clientId: cfg.clientId || `wanpulse-${info.routerId}`,
+      ...(cfg.username !== undefined ? { username: cfg.username } : {}),
+      keepaliveS: cfg.keepaliveS,
+      will: { topic: names.status, payload: 'offline', qos: 1, retain: true },
+      loadSecrets,
+    },
+    {
+      onConnected: () => {
+        sent.clear();
+        sentKeys.clear();
+        session.publish(names.status, 'online', RETAINED);
+        flush('all');
+        if (cfg.discovery) session.subscribe(names.haStatus, 1);
+        startPeriodic();
+      },
+      onDisconnected: () => {
+        sent.clear();
+        sentKeys.clear();
+        stopTimers();
+      },
+      onMessage: (topic, payload, retained) => {
+        // A retained birth message is an old one, replayed by our own subscribe right after we
+        // published everything; only a live `online` means Home Assistant (re)started.
+        if (topic === names.haStatus && payload.trim() === 'online' && !retained && cfg.discovery) {
+          log.info('MQTT: Home Assistant came online; publishing discovery and states again');
+          flush('all');
+        }
+      },
+    },
+  );
+
+  function stopTimers(): void {
+    for (const t of [periodic, metricsTimer, retryTimer]) if (t) clock.clearTimer(t);
+    periodic = metricsTimer = retryTimer = null;
+  }
+
+  function startPeriodic(): void {
+    if (periodic) clock.clearTimer(periodic);
+    periodic = null;
+    if (cfg.publishIntervalMs <= 0) return;
+    const everyMs = Math.max(MIN_PERIODIC_MS, cfg.publishIntervalMs);
+    periodic = clock.setTimer(everyMs, () => {
+      periodic = null;
+      flush('states');
+      startPeriodic();
+    });
+  }
+
+  /** Sends one topic; false when the session could not take it now (kept for the next flush). */
+  function send(topic: string, payload: string): boolean {
+    if (!session.publish(topic, payload, RETAINED)) return false;
+    sent.set(topic, payload);
+    const key = changeKeys.get(topic);
+    if (key !== undefined) sentKeys.set(topic, key);
+    return true;
+  }
+
+  /**
+   * 'all': everything retained (after connect, Home Assistant restart);
+   * 'states': every state topic again (periodic re-publish for graphs);
+   * 'changed': only what differs from what this connection already got, except metric-only
+   *            changes of uplinks, which wait for the periodic or metrics timer;
+   * 'dirty': everything that differs from what this connection already got.
+   */
+  function flush(mode: 'all' | 'states' | 'changed' | 'dirty'): void {
+    if (!session.isConnected()) return;
+    let blocked = false;
+    let metricsWaiting = false;
+    const sendIf = (topic: string, payload: string, force: boolean) => {
+      if (blocked) return;
+      if (!force && sent.get(topic) === payload) return;
+      if (!send(topic, payload)) blocked = true;
+    };
+    if (cfg.discovery) for (const [topic, payload] of discovery) sendIf(topic, payload, mode === 'all');
+    for (const topic of [...removals]) {
+      if (blocked) break;
+      if (session.publish(topic, '', RETAINED)) { removals.delete(topic); sent.delete(topic); } else blocked = true;
+    }
+    for (const [topic, payload] of states) {
+      const force = mode === 'all' || mode === 'states';
+      if (!force && mode === 'changed' && sent.has(topic) && changeKeys.has(topic) && sentKeys.get(topic) === changeKeys.get(topic)) {
+        if (sent.get(topic) !== payload) metricsWaiting = true;
+        continue;
+      }
+      sendIf(topic, payload, force);
+    }
+    if (!blocked && pendingEvent) {
+      if (session.publish(names.event, JSON.stringify(eventPayload(pendingEvent)), { qos: 0, retain: false })) pendingEvent = null;
+      else blocked = true;
+    }
+    if (blocked) scheduleRetry();
+    if (metricsWaiting && cfg.publishIntervalMs <= 0 && !metricsTimer) {
+      metricsTimer = clock.setTimer(METRICS_GAP_MS, () => { metricsTimer = null; flush('dirty'); });
+    }
+  }
+
+  /** The socket was congested: try again shortly instead of waiting for the next change. */
+  function scheduleRetry(): void {
+    if (retryTimer) return;
+    retryTimer = clock.setTimer(METRICS_GAP_MS, () => { retryTimer = null; flush('dirty'); });
+  }
+
+  function updateDiscovery(ifaces: string[]): void {
+    if (!cfg.discovery) return;
+    const same = ifaces.length === discoveredIfaces.length && ifaces.every((n, i) => n === discoveredIfaces[i]);
+    if (same) return;
+    const next = new Map<string, string>();
+    for (const iface of ifaces) for (const m of uplinkDiscovery(ctx, iface)) next.set(m.topic, JSON.stringify(m.config));
+    for (const m of routerDiscovery(ctx)) next.set(m.topic, JSON.stringify(m.config));
+    for (const topic of discovery.keys()) if (!next.has(topic)) removals.add(topic);
+    for (const topic of next.keys()) removals.delete(topic);
+    discovery = next;
+    discoveredIfaces = ifaces;
+  }
+
+  return {
+    start() {
+      if (started || stopped) return;
+      started = true;
+      session.start();
+    },
+
+    publishStatus(snapshot) {
+      if (stopped) return;
+      try {
+        const ifaces = snapshot.uplinks.map((u) => u.iface);
+        updateDiscovery(ifaces);
+        const next = new Map<string, string>();
+        for (const u of snapshot.uplinks) {
+          const topic = names.uplink(u.iface);
+          next.set(topic, JSON.stringify(uplinkPayload(u)));
+          changeKeys.set(topic, uplinkChangeKey(u));
+        }
+        next.set(names.summary, JSON.stringify(summaryPayload(snapshot.uplinks, info.policies)));
+        for (const topic of states.keys()) {
+          if (!next.has(topic)) { removals.add(topic); changeKeys.delete(topic); sentKeys.delete(topic); }
+        }
+        for (const topic of next.keys()) removals.delete(topic);
+        states = next;
+        flush('changed');
+      } catch (err) {
+        log.error(`MQTT: cannot publish status: ${(err as Error).message}`);
+      }
+    },
+
+    publishEvent(e) {
+      if (stopped) return;
+      // Events are not queued: while disconnected only the newest is kept, so the "last event"
+      // entity is right after reconnecting.
+      if (session.publish(names.event, JSON.stringify(eventPayload(e)), { qos: 0, retain: false })) {
+        pendingEvent = null;
+      } else {
+        pendingEvent = e;
+        if (session.isConnected()) scheduleRetry();
+      }
+    },
+
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      stopTimers();
+      await session.stop({ topic: names.status, payload: 'offline', qos: 1, retain: true }, STOP_BUDGET_MS);
+    },
+
+    state: () => ({ enabled: true, connected: session.isConnected(), lastError: session.lastError() }),
+  };
+}

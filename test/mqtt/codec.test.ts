@@ -1,0 +1,66 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as mqttPacket from 'mqtt-packet';
+import { createDecoder, encodePacket, MAX_INBOUND_BYTES } from '../../src/mqtt/codec.ts';
+import type { Packet } from '../../src/mqtt/codec.ts';
+
+test('turns off mqtt-packet number cache (costly on the router)', () => {
+  assert.is(mqttPacket.writeToStream.cacheNumbers, false);
+});
+
+test('a packet split across chunks comes out whole, and two in one chunk come out as two', () => {
+  const got: Packet[] = [];
+  const d = createDecoder((p) => got.push(p), (e) => assert.unreachable(e.message));
+  const a = encodePacket({ cmd: 'publish', topic: 'wanpulse/r1/status', payload: 'online', qos: 1, messageId: 9, retain: true, dup: false });
+  const b = encodePacket({ cmd: 'pingresp' });
+  d.push(a.subarray(0, 5));
+  assert.is(got.length, 0);
+  const rest = new Uint8Array(a.length - 5 + b.length);
+  rest.set(a.subarray(5));
+  rest.set(b, a.length - 5);
+  d.push(rest);
+  assert.equal(got.map((p) => p.cmd), ['publish', 'pingresp']);
+  const pub = got[0] as Extract<Packet, { cmd: 'publish' }>;
+  assert.is(pub.topic, 'wanpulse/r1/status');
+  assert.is(new TextDecoder().decode(pub.payload as Uint8Array), 'online');
+  assert.is(pub.retain, true);
+  assert.is(pub.messageId, 9);
+});
+
+test('CONNECT carries will, user name and password', () => {
+  const got: Packet[] = [];
+  const d = createDecoder((p) => got.push(p), () => undefined);
+  d.push(encodePacket({
+    cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'c1', keepalive: 30,
+    username: 'u', password: 'p' as unknown as Buffer,
+    will: { topic: 'b/status', payload: 'offline' as unknown as Buffer, qos: 1, retain: true },
+  }));
+  const c = got[0] as Extract<Packet, { cmd: 'connect' }>;
+  assert.is(c.clientId, 'c1');
+  assert.is(c.username, 'u');
+  assert.is(new TextDecoder().decode(c.password as unknown as Uint8Array), 'p');
+  assert.is(c.will?.topic, 'b/status');
+  assert.is(c.will?.retain, true);
+  assert.is(c.will?.qos, 1);
+});
+
+test('garbage from the broker is an error, reported once', () => {
+  const errors: string[] = [];
+  const d = createDecoder(() => undefined, (e) => errors.push(e.message));
+  d.push(new Uint8Array([0xff, 0x00]));
+  d.push(new Uint8Array([0xff, 0x00]));
+  assert.is(errors.length, 1);
+});
+
+test('an endless packet is refused before it eats memory', () => {
+  const errors: string[] = [];
+  const d = createDecoder(() => undefined, (e) => errors.push(e.message));
+  // PUBLISH header claiming ~2 MB, then data that never completes it
+  d.push(new Uint8Array([0x30, 0xff, 0xff, 0x7f]));
+  const chunk = new Uint8Array(64 * 1024);
+  for (let i = 0; i < 8 && errors.length === 0; i++) d.push(chunk);
+  assert.is(errors.length, 1);
+  assert.match(errors[0]!, String(MAX_INBOUND_BYTES));
+});
+
+test.run();

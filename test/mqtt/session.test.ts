@@ -1,0 +1,204 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createMqttSession } from '../../src/mqtt/session.ts';
+import type { SessionOptions } from '../../src/mqtt/session.ts';
+import type { Packet } from '../../src/mqtt/codec.ts';
+import { memoryLog } from '../../src/platform/log.ts';
+import { FakeClock } from '../fakes/clock.ts';
+import { FakeBroker, settle } from './fake-broker.ts';
+
+const SECRET = 'hunter2-very-secret';
+
+function setup(over: Partial<SessionOptions> = {}, random = () => 1) {
+  const clock = new FakeClock();
+  const broker = new FakeBroker();
+  const log = memoryLog();
+  const events: string[] = [];
+  const messages: { topic: string; payload: string; retained: boolean }[] = [];
+  const session = createMqttSession({ net: broker, clock, log, random }, {
+    host: '127.0.0.1', port: 1883, tls: false, tlsInsecure: false, clientId: 'wanpulse-r1', username: 'wan',
+    keepaliveS: 30, will: { topic: 'wanpulse/r1/status', payload: 'offline', qos: 1, retain: true },
+    loadSecrets: async () => ({ password: SECRET }),
+    ...over,
+  }, {
+    onConnected: () => events.push('connected'),
+    onDisconnected: (r) => events.push(`disconnected: ${r}`),
+    onMessage: (topic, payload, retained) => messages.push({ topic, payload, retained }),
+  });
+  return { clock, broker, log, events, messages, session };
+}
+
+test('connects with client id, user, password, keepalive and a retained QoS 1 will', async () => {
+  const { broker, session, events } = setup();
+  session.start();
+  await settle();
+  assert.ok(session.isConnected());
+  assert.equal(events, ['connected']);
+  const c = broker.packets('connect')[0] as Extract<Packet, { cmd: 'connect' }>;
+  assert.is(c.clientId, 'wanpulse-r1');
+  assert.is(c.username, 'wan');
+  assert.is(new TextDecoder().decode(c.password as unknown as Uint8Array), SECRET);
+  assert.is(c.keepalive, 30);
+  assert.is(c.protocolVersion, 4);
+  assert.is(c.will!.topic, 'wanpulse/r1/status');
+  assert.is(new TextDecoder().decode(c.will!.payload as unknown as Uint8Array), 'offline');
+  assert.is(c.will!.retain, true);
+  assert.is(c.will!.qos, 1);
+});
+
+test('a refused CONNECT gives a clear log line, never the password, and retries with growing capped backoff', async () => {
+  const { broker, session, log, clock } = setup();
+  broker.connackCode = 5;
+  session.start();
+  await settle();
+  assert.not.ok(session.isConnected());
+  assert.match(session.lastError()!, 'MQTT broker refused: not authorized (check username/password)');
+  assert.ok(log.lines.some((l) => l.includes('warn: MQTT broker refused: not authorized (check username/password); retrying in 1.0 s')));
+  // with random() = 1 the delays are the full 1, 2, 4, 8, 16, 30, 30 s
+  const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000];
+  for (const delay of expected) {
+    const before = broker.connections.length;
+    clock.advance(delay - 1);
+    await settle();
+    assert.is(broker.connections.length, before, `no attempt before ${delay} ms`);
+    clock.advance(1);
+    await settle();
+    assert.is(broker.connections.length, before + 1, `attempt after ${delay} ms`);
+  }
+  assert.is(log.lines.filter((l) => l.startsWith('warn:')).length, 1, 'the same failure is logged once');
+  assert.not.ok(log.lines.some((l) => l.includes(SECRET)));
+});
+
+test('backoff is jittered between half and the full delay', async () => {
+  const { broker, session, clock } = setup({}, () => 0);
+  broker.refuseWith = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1883'), { code: 'ECONNREFUSED' });
+  session.start();
+  await settle();
+  assert.is(broker.connectCalls.length, 1);
+  clock.advance(499);
+  await settle();
+  assert.is(broker.connectCalls.length, 1);
+  clock.advance(1);
+  await settle();
+  assert.is(broker.connectCalls.length, 2);
+  assert.match(session.lastError()!, 'ECONNREFUSED');
+});
+
+test('keepalive: pings when idle, and a broker that stops answering is dropped and reconnected', async () => {
+  const { broker, session, clock, events } = setup({ keepaliveS: 10 });
+  session.start();
+  await settle();
+  clock.advance(10_000);
+  await settle();
+  assert.is(broker.packets('pingreq').length, 1);
+  assert.ok(session.isConnected());
+  broker.answerPings = false;
+  clock.advance(10_000);
+  await settle();
+  assert.is(broker.packets('pingreq').length, 2);
+  clock.advance(5_000);
+  await settle();
+  assert.not.ok(session.isConnected());
+  assert.match(events[1]!, 'no answer to keepalive ping');
+  broker.answerPings = true;
+  clock.advance(1_000);
+  await settle();
+  assert.ok(session.isConnected());
+  assert.is(broker.connections.length, 2);
+});
+
+test('a broker that accepts TCP but never sends CONNACK is given up on', async () => {
+  const { broker, session, clock } = setup({ connectTimeoutMs: 3000 });
+  broker.receive = () => undefined; // a silent peer
+  session.start();
+  await settle();
+  clock.advance(3000);
+  await settle();
+  assert.match(session.lastError()!, 'no CONNACK');
+});
+
+test('publish is refused (false) while disconnected and QoS 1 publishes carry message ids', async () => {
+  const { broker, session } = setup();
+  assert.is(session.publish('a', 'x', { qos: 1, retain: true }), false);
+  session.start();
+  await settle();
+  assert.ok(session.publish('a', 'x', { qos: 1, retain: true }));
+  assert.ok(session.publish('b', 'y', { qos: 0, retain: false }));
+  await settle();
+  const [a, b] = broker.packets('publish') as Extract<Packet, { cmd: 'publish' }>[];
+  assert.is(a!.qos, 1);
+  assert.type(a!.messageId, 'number');
+  assert.is(b!.qos, 0);
+});
+
+test('incoming messages reach the handler with their retain flag, QoS 1 is acknowledged', async () => {
+  const { broker, session, messages } = setup();
+  session.start();
+  await settle();
+  broker.last!.deliver({ cmd: 'publish', topic: 'homeassistant/status', payload: 'online', qos: 1, messageId: 77, retain: false, dup: false });
+  await settle();
+  assert.equal(messages, [{ topic: 'homeassistant/status', payload: 'online', retained: false }]);
+  assert.equal(broker.packets('puback').map((p) => (p as { messageId: number }).messageId), [77]);
+});
+
+test('stop publishes the last message, waits for its PUBACK, sends DISCONNECT and does not reconnect', async () => {
+  const { broker, session, clock } = setup();
+  session.start();
+  await settle();
+  await session.stop({ topic: 'wanpulse/r1/status', payload: 'offline', qos: 1, retain: true });
+  assert.equal(broker.publishes().map((p) => [p.topic, p.payload, p.retain]), [['wanpulse/r1/status', 'offline', true]]);
+  assert.is(broker.packets('disconnect').length, 1);
+  assert.ok(broker.last!.closed);
+  clock.advance(120_000);
+  await settle();
+  assert.is(broker.connections.length, 1);
+});
+
+test('stop is bounded when the broker never acknowledges', async () => {
+  const { broker, session, clock } = setup();
+  session.start();
+  await settle();
+  broker.ackPublishes = false;
+  let done = false;
+  const p = session.stop({ topic: 's', payload: 'offline', qos: 1, retain: true }, 1000).then(() => { done = true; });
+  await settle();
+  assert.not.ok(done);
+  clock.advance(1000);
+  await settle();
+  assert.ok(done);
+  await p;
+  assert.ok(broker.last!.closed);
+});
+
+test('stop while the broker is unreachable cancels the retries', async () => {
+  const { broker, session, clock } = setup();
+  broker.refuseWith = new Error('connect ECONNREFUSED');
+  session.start();
+  await settle();
+  await session.stop();
+  clock.advance(120_000);
+  await settle();
+  assert.is(broker.connectCalls.length, 1);
+});
+
+test('a secret that cannot be loaded is a clear, retried error', async () => {
+  const { session, broker, clock } = setup({ loadSecrets: async () => { throw new Error('password_file /etc/x does not exist'); } });
+  session.start();
+  await settle();
+  assert.match(session.lastError()!, 'password_file /etc/x does not exist');
+  assert.is(broker.connectCalls.length, 0);
+  clock.advance(1000);
+  await settle();
+  assert.match(session.lastError()!, 'password_file');
+});
+
+test('TLS trust failures get a hint about ca_file', async () => {
+  const { session, broker } = setup({ tls: true });
+  broker.refuseWith = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+  session.start();
+  await settle();
+  assert.match(session.lastError()!, 'check ca_file');
+  assert.is(broker.connectCalls[0]!.tls, true);
+});
+
+test.run();
