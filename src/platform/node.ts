@@ -131,7 +131,8 @@ function connect(opts: ConnectOptions): Promise<ByteStream> {
   return new Promise((resolve, reject) => {
     const sock: netTypes.Socket = opts.tls
       ? tls.connect({
-        host: opts.host, port: opts.port, servername: opts.servername ?? opts.host,
+        // SNI carries names only: an IP address there is deprecated (DEP0123)
+        host: opts.host, port: opts.port, servername: opts.servername ?? (net.isIP(opts.host) ? undefined : opts.host),
         ca: opts.caPem, rejectUnauthorized: !opts.insecure,
       })
       : net.connect({ host: opts.host, port: opts.port });
