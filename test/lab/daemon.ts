@@ -1,0 +1,192 @@
+// wanpulse inside the lab: its UCI config, the Mosquitto broker on main's loopback, the daemon
+// process itself, a `mosquitto_sub -v` watching what it publishes, and its status file.
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StatusSnapshot, TransitionEvent } from '../../src/status/model.ts';
+import { ADDR, logPath, saveState, type Lab } from './topology.ts';
+import { followFile, inNs, run, sleep } from './sh.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** WANPULSE_BUNDLE runs the lab against another build (e.g. a release); then nothing is built. */
+export const BUNDLE = process.env.WANPULSE_BUNDLE ?? join(ROOT, 'dist/wanpulse.js');
+export const MQTT_PORT = 18830;
+export const BASE_TOPIC = 'wanpulse/lab';
+
+/** Probe settings the lab runs with (the daemon's defaults unless a scenario overrides them). */
+export interface LabHealth {
+  intervalMs: number;
+  timeoutMs: number;
+  down: number;
+  up: number;
+}
+export const DEFAULT_LAB_HEALTH: LabHealth = { intervalMs: 200, timeoutMs: 300, down: 3, up: 5 };
+
+export async function buildBundle(): Promise<number> {
+  if (!process.env.WANPULSE_BUNDLE) {
+    const r = await run([process.execPath, join(ROOT, 'build/bundle.mjs')], { timeoutMs: 120_000 });
+    // a bundle over its size budget still runs: the bench reports the size, the build check fails
+    if (r.code !== 0 && !/over budget/.test(r.stderr)) throw new Error(`building the bundle failed:\n${r.stderr}${r.stdout}`);
+    if (r.code !== 0) console.error(`warning: ${r.stdout.trim()} — ${r.stderr.trim()}`);
+  }
+  return statSync(BUNDLE).size;
+}
+
+/** The runtime the daemon runs under: txiki.js when installed (as on a router), else Node. */
+export async function daemonRuntime(): Promise<string[]> {
+  const r = await run(['sh', '-c', 'command -v tjs']);
+  return r.code === 0 ? [r.stdout.trim(), 'run'] : [process.execPath];
+}
+
+export function writeConfig(lab: Lab, health: LabHealth = DEFAULT_LAB_HEALTH): { configDir: string; runDir: string } {
+  const configDir = join(lab.dir, 'config');
+  const runDir = join(lab.dir, 'run');
+  mkdirSync(configDir, { recursive: true });
+  mkdirSync(runDir, { recursive: true });
+  const h = health === DEFAULT_LAB_HEALTH ? '' : [
+    `\toption interval_ms '${health.intervalMs}'`, `\toption timeout_ms '${health.timeoutMs}'`,
+    `\toption down '${health.down}'`, `\toption up '${health.up}'`, ''].join('\n');
+  const ifaces = lab.uplinks.map((u) => [
+    `config interface '${u.name}'`,
+    `\toption device '${u.mainDev}'`,
+    `\toption gateway '${u.gateway}'`,
+    ...ADDR.targets.map((t) => `\tlist track_ip '${t}'`),
+    `\toption weight '1'`,
+    `\toption metric '1'`,
+    '',
+  ].join('\n')).join('\n');
+  writeFileSync(join(configDir, 'wanpulse'), [
+    `config globals 'globals'`,
+    `\toption backend 'route'`,
+    `\toption log_level 'info'`,
+    `\toption route_table 'main'`,
+    h,
+    ifaces,
+    `config mqtt 'mqtt'`,
+    `\toption enabled '1'`,
+    `\toption host '127.0.0.1'`,
+    `\toption port '${MQTT_PORT}'`,
+    `\toption base_topic '${BASE_TOPIC}'`,
+    '',
+  ].join('\n'));
+  return { configDir, runDir };
+}
+
+export async function startBroker(lab: Lab): Promise<ChildProcess> {
+  const conf = join(lab.dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${MQTT_PORT} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\n`);
+  const child = lab.procs.start('mosquitto', inNs(lab.ns.main, ['mosquitto', '-c', conf]), { logFile: logPath(lab, 'mosquitto') });
+  for (let i = 0; i < 100; i++) {
+    const r = await run(inNs(lab.ns.main, ['mosquitto_pub', '-h', '127.0.0.1', '-p', String(MQTT_PORT), '-t', 'lab/ping', '-n']), { timeoutMs: 2000 });
+    if (r.code === 0) { saveState(lab); return child; }
+    if (child.exitCode !== null) break;
+    await sleep(50);
+  }
+  throw new Error('mosquitto did not start in the main namespace');
+}
+
+export interface MqttMessage {
+  /** epoch ms when the lab received it */
+  at: number;
+  topic: string;
+  payload: string;
+}
+
+/** `mosquitto_sub -v` on everything under the base topic and Home Assistant's discovery prefix. */
+export class MqttWatch {
+  readonly messages: MqttMessage[] = [];
+  private listeners: ((m: MqttMessage) => void)[] = [];
+  constructor(lab: Lab) {
+    lab.procs.start('mosquitto_sub', inNs(lab.ns.main, ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(MQTT_PORT), '-v',
+      '-t', `${BASE_TOPIC}/#`, '-t', 'homeassistant/#']), { onLine: (line, stream) => {
+      if (stream !== 'stdout') return;
+      const sp = line.indexOf(' ');
+      const m = { at: Date.now(), topic: sp < 0 ? line : line.slice(0, sp), payload: sp < 0 ? '' : line.slice(sp + 1) };
+      this.messages.push(m);
+      for (const fn of this.listeners) fn(m);
+    } });
+  }
+
+  onMessage(fn: (m: MqttMessage) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Transition events published on <base>/event. */
+  events(): TransitionEvent[] {
+    const out: TransitionEvent[] = [];
+    for (const m of this.messages) {
+      if (m.topic !== `${BASE_TOPIC}/event`) continue;
+      try {
+        const e = JSON.parse(m.payload) as Omit<TransitionEvent, 'at' | 'detectMs'> & { at: string | number; detect_ms?: number | null };
+        // `at` is ISO time on the wire; detect_ms snake_case
+        out.push({ iface: e.iface, from: e.from, to: e.to, reason: e.reason, detectMs: e.detect_ms ?? null, at: typeof e.at === 'number' ? e.at : Date.parse(e.at) });
+      } catch { /* not JSON: shown raw in the timeline */ }
+    }
+    return out;
+  }
+}
+
+export interface Daemon {
+  child: ChildProcess;
+  pid: number;
+  runDir: string;
+  configDir: string;
+  /** its log lines (stderr, via <lab dir>/logs/wanpulse.log) as read so far */
+  log: string[];
+  logFile: string;
+  stopFollowing: () => void;
+}
+
+export async function startDaemon(lab: Lab, dirs: { configDir: string; runDir: string }, onLog?: (line: string) => void): Promise<Daemon> {
+  const argv = [...await daemonRuntime(), BUNDLE, 'run', '--config-dir', dirs.configDir, '--run-dir', dirs.runDir];
+  const log: string[] = [];
+  const logFile = logPath(lab, 'wanpulse');
+  const child = lab.procs.start('wanpulse', inNs(lab.ns.main, argv), { logFile });
+  saveState(lab);
+  const stopFollowing = followFile(logFile, (line) => {
+    log.push(line);
+    onLog?.(line);
+  });
+  const d: Daemon = { child, pid: child.pid!, log, logFile, stopFollowing, ...dirs };
+  // ready = a status file that lists both uplinks
+  const ok = await waitStatus(d, (s) => s.uplinks.length === lab.uplinks.length, 10_000);
+  if (!ok) {
+    const why = child.exitCode !== null ? `exited with code ${child.exitCode}` : 'wrote no status file within 10 s';
+    throw new Error(`wanpulse ${why}; its log:\n${log.slice(-20).join('\n')}`);
+  }
+  return d;
+}
+
+export function readStatus(d: Daemon): StatusSnapshot | null {
+  try { return JSON.parse(readFileSync(join(d.runDir, 'status.json'), 'utf8')) as StatusSnapshot; } catch { return null; }
+}
+
+/** Polls the status file every 25 ms until `pred` holds; returns the snapshot or null on timeout. */
+export async function waitStatus(d: Daemon, pred: (s: StatusSnapshot) => boolean, timeoutMs: number): Promise<StatusSnapshot | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    const s = readStatus(d);
+    if (s && pred(s)) return s;
+    if (d.child.exitCode !== null) return null;
+    await sleep(25);
+  }
+  return null;
+}
+
+export function uplinkState(s: StatusSnapshot, iface: string): string | undefined {
+  return s.uplinks.find((u) => u.iface === iface)?.state;
+}
+
+/** CPU seconds (user + system) the process used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,98 @@
+// One measured failover: inject a fault on an uplink, observe wanpulse's decision, the route, the
+// traffic, restore, observe the recovery. Shared by the story and the bench.
+import { cut, killPeer, ispDown, restore, type ActiveFault } from './faults.ts';
+import type { Session } from './session.ts';
+import type { Uplink } from './topology.ts';
+import type { TrafficClient } from './traffic.ts';
+import type { LabHealth } from './daemon.ts';
+import { sleep } from './sh.ts';
+
+export type FaultName = 'cut' | 'peer-killed' | 'isp-down';
+
+export interface FailoverResult {
+  fault: FaultName;
+  uplink: string;
+  /** fault → wanpulse's offline decision (its event `at`) */
+  detectMs: number | null;
+  /** fault → the default route in main no longer holds the uplink */
+  switchMs: number | null;
+  /** longest silence of the 10 ms UDP stream around the fault (null: stream was not on the uplink) */
+  outageMs: number | null;
+  /** fault → the long-lived TCP flow gets replies through the other uplink */
+  tcpMovedMs: number | null;
+  /** restore → wanpulse's online decision */
+  recoveryMs: number | null;
+  /** restore → the uplink is back in the default route */
+  backInRouteMs: number | null;
+  injectedAt: number;
+  restoredAt: number;
+}
+
+export interface Range { min: number; median: number; max: number }
+
+/** What an ideal tracker with these settings could do: a probe is lost at a random phase, so the
+ *  down-th lost probe's timeout expires (down−1)·interval + timeout to down·interval + timeout
+ *  after the fault; recovery needs `up` good rounds: (up−1)·interval to up·interval. */
+export function floors(h: LabHealth): { detect: Range; recovery: Range } {
+  const d0 = (h.down - 1) * h.intervalMs + h.timeoutMs;
+  const r0 = (h.up - 1) * h.intervalMs;
+  return {
+    detect: { min: d0, median: d0 + h.intervalMs / 2, max: d0 + h.intervalMs },
+    recovery: { min: r0, median: r0 + h.intervalMs / 2, max: r0 + h.intervalMs },
+  };
+}
+
+async function inject(s: Session, up: Uplink, fault: FaultName): Promise<ActiveFault> {
+  if (fault === 'peer-killed') return killPeer(s.lab, up);
+  if (fault === 'isp-down') return ispDown(up);
+  return cut(up);
+}
+
+async function until<T>(fn: () => T | undefined | null, timeoutMs: number): Promise<T | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    const v = fn();
+    if (v !== undefined && v !== null) return v;
+    await sleep(20);
+  }
+  return null;
+}
+
+export interface FailoverOptions {
+  fault?: FaultName;
+  /** how long the fault stays after the failover was observed */
+  holdMs?: number;
+  /** called between the steps (for narration) */
+  onStep?: (step: 'injected' | 'restoring' | 'restored', at: number, what: string) => void;
+  timeoutMs?: number;
+}
+
+export async function failover(s: Session, client: TrafficClient, up: Uplink, o: FailoverOptions = {}): Promise<FailoverResult> {
+  const fault = o.fault ?? 'cut';
+  const timeoutMs = o.timeoutMs ?? 15_000;
+  const streamWasOn = client.current.get('stream');
+  const longWasOn = client.current.get('long');
+  const f = await inject(s, up, fault);
+  const t0 = f.at;
+  o.onStep?.('injected', t0, f.describe);
+  s.status.poll();
+  const down = await until(() => { s.status.poll(); return s.status.find(up.name, 'offline', t0 - 50); }, timeoutMs);
+  const routed = await until(() => s.route.find(t0, (u) => !u.includes(up.name) && u.length > 0), timeoutMs);
+  const streamMoved = streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
+  const longMoved = longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
+  await sleep(o.holdMs ?? 1000);
+  o.onStep?.('restoring', Date.now(), '');
+  const restoredAt = await restore(s.lab, f);
+  o.onStep?.('restored', restoredAt, `${up.name} restored`);
+  const online = await until(() => { s.status.poll(); return s.status.find(up.name, 'online', restoredAt); }, timeoutMs);
+  const back = await until(() => s.route.find(restoredAt, (u) => u.includes(up.name)), timeoutMs);
+  return {
+    fault, uplink: up.name, injectedAt: t0, restoredAt,
+    detectMs: down ? down.at - t0 : null,
+    switchMs: routed ? routed.at - t0 : null,
+    outageMs: streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,
+    tcpMovedMs: longMoved && longMoved.ev === 'via' ? longMoved.at - t0 : null,
+    recoveryMs: online ? online.at - restoredAt : null,
+    backInRouteMs: back ? back.at - restoredAt : null,
+  };
+}
