@@ -70,8 +70,10 @@ export async function drainUplink(deps: RouteDrainDeps, device: string, family: 
     for (const address of report.addresses) {
       const r = await deps.spawner.run([deps.conntrackPath, ...conntrackDeleteArgs(family, address)], { timeoutMs: 10_000 });
       const count = parseDeletedCount(r.stderr);
-      // conntrack exits 1 when nothing matched; that is a successful, empty drain
+      // conntrack exits 1 when nothing matched ("0 flow entries have been deleted", or with some
+      // versions/filters "such conntrack doesn't exist"); that is a successful, empty drain
       if (count !== null) report.deleted += count;
+      else if (r.code === 1 && /such conntrack doesn't exist/i.test(r.stderr)) { /* nothing to drain */ }
       else report.errors.push(`conntrack -D --reply-dst ${address}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`);
     }
   } catch (e) {

@@ -39,7 +39,9 @@ export function buildSnapshot(i: SnapshotInput): StatusSnapshot {
         const w = u.windows[j]!;
         return { ip, up: w.lastUp(), rttMs: round1(w.lastRttMs()), lossPct: round1(w.lossPct()) };
       }),
-      owner: i.core.forced.has(cfg.name) ? 'wanpulse' : 'mwan3',
+      // route: wanpulse manages the route either way; mwan3/none: mwan3's tracker decides unless
+      // wanpulse holds the interface (with `none`, what wanpulse would hold)
+      owner: i.core.forced.has(cfg.name) || i.config.global.backend === 'route' ? 'wanpulse' : 'mwan3',
       reason: byMwan3 ? "held offline by mwan3's own tracker" : held ?? u.reason,
       flaps: u.flaps,
     };

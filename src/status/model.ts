@@ -3,7 +3,8 @@
 
 export type UplinkState = 'online' | 'degraded' | 'offline' | 'unknown';
 
-/** Who currently decides this interface's routing state. */
+/** Who currently decides this interface's routing state: `wanpulse` while it holds the interface
+ *  out of rotation (and always with the route backend), else mwan3's own tracker. */
 export type Owner = 'wanpulse' | 'mwan3';
 
 export interface TargetStatus {
