@@ -39,7 +39,8 @@ export async function cli(p: Platform): Promise<number | undefined> {
       const { config, problems } = await loadConfig({ fs: p.fs }, parsed.configDir, { hostname: p.hostname() });
       if (problems.length) out(formatProblems(problems));
       if (!config) { err(`wanpulse: ${summarizeProblems(problems)}`); return EXIT_CONFIG; }
-      out(`configuration ok: backend ${config.global.backend}, ${config.interfaces.length} tracked interface(s): ${config.interfaces.map((i) => `${i.name} [${i.trackIps.join(' ')}]`).join(', ') || 'none'}`);
+      const warned = problems.length ? ` with ${problems.length} warning${problems.length === 1 ? '' : 's'}` : '';
+      out(`configuration OK${warned}: backend ${config.global.backend}, ${config.interfaces.length} tracked interface(s): ${config.interfaces.map((i) => `${i.name} [${i.trackIps.join(' ')}]`).join(', ') || 'none'}`);
       return EXIT_OK;
     }
     case 'handback': {

@@ -99,7 +99,7 @@ test('wanpulse run: detects a cut, holds back when all are dead, survives fping 
 
     const check = await nodeSpawner.run([process.execPath, '--import', 'tsx', main, 'check-config', '--config-dir', configDir], { timeoutMs: 20_000 });
     assert.is(check.code, 0, check.stderr);
-    assert.match(check.stdout, /configuration ok: backend none, 2 tracked interface\(s\): up1 \[10\.210\.1\.2 10\.210\.1\.3\]/);
+    assert.match(check.stdout, /configuration OK: backend none, 2 tracked interface\(s\): up1 \[10\.210\.1\.2 10\.210\.1\.3\]/);
 
     daemon = nodeSpawner.spawn(['ip', 'netns', 'exec', gw, process.execPath, '--import', 'tsx', main, 'run', '--config-dir', configDir, '--run-dir', runDir], { stdout: 'pipe', stderr: 'pipe' });
     daemon.onStderrLine((l) => { logLines.push(l); if (process.env.VERBOSE) console.error(l); });
