@@ -20,6 +20,8 @@ export interface LabHealth {
   timeoutMs: number;
   down: number;
   up: number;
+  /** flap damping window; the daemon's default (300 s) when absent */
+  flapWindowS?: number;
 }
 export const DEFAULT_LAB_HEALTH: LabHealth = { intervalMs: 200, timeoutMs: 300, down: 3, up: 5 };
 
@@ -46,7 +48,8 @@ export function writeConfig(lab: Lab, health: LabHealth = DEFAULT_LAB_HEALTH): {
   mkdirSync(runDir, { recursive: true });
   const h = health === DEFAULT_LAB_HEALTH ? '' : [
     `\toption interval_ms '${health.intervalMs}'`, `\toption timeout_ms '${health.timeoutMs}'`,
-    `\toption down '${health.down}'`, `\toption up '${health.up}'`, ''].join('\n');
+    `\toption down '${health.down}'`, `\toption up '${health.up}'`,
+    ...(health.flapWindowS === undefined ? [] : [`\toption flap_window_s '${health.flapWindowS}'`]), ''].join('\n');
   const ifaces = lab.uplinks.map((u) => [
     `config interface '${u.name}'`,
     `\toption device '${u.mainDev}'`,
