@@ -103,6 +103,7 @@ export class Daemon {
   private startedAt = 0;
   private writing = false;
   private writeAgain = false;
+  private writeFailed = false;
   private stopping = false;
   private reconciling = false;
   private lastWrite = 0;
@@ -267,8 +268,11 @@ export class Daemon {
     try {
       this.lastWrite = this.p.clock.nowMs();
       await this.p.fs.writeAtomic(this.statusPath, JSON.stringify(snap) + '\n');
+      this.writeFailed = false;
     } catch (e) {
-      this.log.warn(`cannot write ${this.statusPath}: ${(e as Error).message}`);
+      // once per failure streak: a full or read-only /var/run must not flood the log
+      if (!this.writeFailed) this.log.warn(`cannot write ${this.statusPath}: ${(e as Error).message}`);
+      this.writeFailed = true;
     } finally {
       this.writing = false;
     }
