@@ -22,3 +22,15 @@ export function lineSplitter(onLine: (line: string) => void, maxLen = 4096) {
     },
   };
 }
+
+/** Runs a callback from the event loop so that a throw is logged instead of ending the runtime
+ *  (txiki.js exits on an uncaught exception in any callback, and nothing can intercept it). */
+export function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (e) {
+      console.error(`wanpulse: error: internal: ${(e as Error)?.stack ?? String(e)}`);
+    }
+  };
+}

@@ -6,7 +6,7 @@ import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions,
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
-import { lineSplitter } from './lines.ts';
+import { guarded, lineSplitter } from './lines.ts';
 
 const cp = await import('node:child_process');
 const fsp = await import('node:fs/promises');
@@ -17,7 +17,7 @@ const tls = await import('node:tls');
 export const nodeClock: Clock = {
   nowMs: () => performance.now(),
   wallMs: () => Date.now(),
-  setTimer: (ms, fn) => ({ id: setTimeout(fn, Math.max(0, ms)) }),
+  setTimer: (ms, fn) => ({ id: setTimeout(guarded(fn), Math.max(0, ms)) }),
   clearTimer: (h: TimerHandle) => clearTimeout(h.id as NodeJS.Timeout),
 };
 
@@ -42,8 +42,8 @@ export const nodeSpawner: Spawner = {
     }
     let outFn: (l: string) => void = () => undefined;
     let errFn: (l: string) => void = () => undefined;
-    const outSplit = lineSplitter((l) => outFn(l));
-    const errSplit = lineSplitter((l) => errFn(l));
+    const outSplit = lineSplitter(guarded((l: string) => outFn(l)));
+    const errSplit = lineSplitter(guarded((l: string) => errFn(l)));
     child.stdout?.on('data', (b: Buffer) => outSplit.push(b.toString('utf8')));
     child.stderr?.on('data', (b: Buffer) => errSplit.push(b.toString('utf8')));
     const exited = new Promise<ExitStatus>((resolve) => {
@@ -157,7 +157,7 @@ function connect(opts: ConnectOptions): Promise<ByteStream> {
       clearTimeout(timer);
       resolve({
         write: (data) => new Promise((res, rej) => sock.write(data, (err) => (err ? rej(err) : res()))),
-        onData: (fn) => { sock.on('data', (b: Buffer) => fn(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))); },
+        onData: (fn) => { const safe = guarded(fn); sock.on('data', (b: Buffer) => safe(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))); },
         onClose: (fn) => { closeFn = fn; },
         close: () => { sock.end(); sock.destroy(); },
       });

@@ -1,7 +1,7 @@
 // txiki.js v26 adapter for the ports: what runs on the router. Thin on purpose: it cannot run on
 // the development machines (txiki.js is not in the package registries), so it is kept exact by
 // the typechecker against txiki-api.d.ts, and everything with logic lives outside it.
-import { lineSplitter } from './lines.ts';
+import { guarded, lineSplitter } from './lines.ts';
 import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
 const clock: Clock = {
   nowMs: () => performance.now(),
   wallMs: () => Date.now(),
-  setTimer: (ms, fn) => ({ id: setTimeout(fn, Math.max(0, ms)) }),
+  setTimer: (ms, fn) => ({ id: setTimeout(guarded(fn), Math.max(0, ms)) }),
   clearTimer: (h) => clearTimeout(h.id as number),
 };
 
@@ -43,8 +43,8 @@ const spawner: Spawner = {
     const proc = spawn(argv, opts);
     let outFn: (l: string) => void = () => undefined;
     let errFn: (l: string) => void = () => undefined;
-    const out = lineSplitter((l) => outFn(l));
-    const err = lineSplitter((l) => errFn(l));
+    const out = lineSplitter(guarded((l: string) => outFn(l)));
+    const err = lineSplitter(guarded((l: string) => errFn(l)));
     const pumps = Promise.all([pumpLines(proc.stdout, (t) => out.push(t)), pumpLines(proc.stderr, (t) => err.push(t))]);
     const exited: Promise<ExitStatus> = proc.wait().then(async (st) => {
       await pumps;
@@ -137,7 +137,7 @@ function stream(opened: TjsOpenedSocket, close: () => void): ByteStream {
   })();
   return {
     write: (data) => writer.write(data),
-    onData: (fn) => { dataFn = fn; },
+    onData: (fn) => { dataFn = guarded(fn); },
     onClose: (fn) => { closeFn = fn; },
     close: () => { try { close(); } catch { /* closed */ } finish(); },
   };
