@@ -1,6 +1,9 @@
 // The route backend (plain Linux without mwan3): wanpulse owns ONE default route per family in a
-// routing table, a multipath route over the usable uplinks of the preferred tier, and swaps it
-// with `ip route replace` (one netlink message: there is never a moment without a default route).
+// routing table over the usable uplinks of the preferred tier. Where the kernel supports them
+// (Linux ≥ 5.13, iproute2 ip) that route points at a resilient nexthop group (route-resilient.ts),
+// which keeps active flows on their uplink when a member comes back; otherwise it is a classic
+// multipath route swapped with `ip route replace`. Either way every change is atomic: there is
+// never a moment without a default route.
 //
 // Invariants kept here:
 // - an uplink is written to the ownership record before it leaves the route, and removed from the
@@ -16,9 +19,14 @@ import type { Backend, ReconcileReport, SwitchResult } from './backend.ts';
 import { Ownership } from './ownership.ts';
 import { drainUplink } from './route-drain.ts';
 import type { RouteDrainDeps } from './route-drain.ts';
+import { RESILIENT_DEFAULTS } from './route-nexthop.ts';
+import type { ResilientOptions } from './route-nexthop.ts';
 import {
   describeNexthops, familiesOf, parseDefaultRoute, planRoute, routeReplaceArgs, routeShowArgs, sameNexthops,
 } from './route-plan.ts';
+import type { RoutePlan } from './route-plan.ts';
+import { createResilientInstaller, probeResilient } from './route-resilient.ts';
+import type { InstallResult, ResilientInstaller } from './route-resilient.ts';
 
 export interface RouteBackendDeps {
   spawner: Spawner;
@@ -32,8 +40,12 @@ export interface RouteBackendDeps {
   metric: number;
   /** drain the flows of an uplink taken out of the route */
   drain: boolean;
-  /** on recovery, drain the flows of the family's other uplinks so every flow follows the new route */
+  /** on recovery, drain the flows of the family's other uplinks so every flow follows the new route
+   *  (classic multipath route only: a resilient group keeps active flows where they are) */
   drainOnRecovery: boolean;
+  /** resilient nexthop group settings (defaults: RESILIENT_DEFAULTS); false = always the classic
+   *  multipath route. Without kernel support the classic route is used anyway. */
+  resilient?: Partial<ResilientOptions> | false;
   ipPath?: string;
   conntrackPath?: string;
   /** write fib_multipath_hash_policy under /proc/sys (off in unit tests) */
@@ -54,6 +66,14 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   let ifaces: InterfaceConfig[] = [];
   /** last reconcile problem per family, so a persisting failure is logged once */
   const lastProblem = new Map<Family, string>();
+  /** set by start() when the kernel supports resilient groups; null = classic multipath route */
+  let groups: ResilientInstaller | null = null;
+  const resilientOpts: ResilientOptions = { ...RESILIENT_DEFAULTS, ...(deps.resilient || {}) };
+  /** stable per run: an uplink's position among its family's uplinks names its nexthop object */
+  const indexOf = (name: string): number => {
+    const i = ifaces.find((x) => x.name === name);
+    return ifaces.filter((x) => x.family === i?.family).findIndex((x) => x.name === name);
+  };
 
   let lock: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -68,10 +88,24 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     else ifaces.push(iface);
   }
 
-  /** Installs the family's route without the `unusable` uplinks; returns an error text or null. */
-  async function apply(family: Family, unusable: ReadonlySet<string>): Promise<string | null> {
-    const args = routeReplaceArgs(planRoute(ifaces, family, unusable), table, metric);
-    if (!args) return `no usable ${family} uplink left for the route`;
+  /**
+   * Installs the family's route without the `unusable` uplinks; returns an error text or null.
+   * `full` (re)creates every member nexthop of a group (see ResilientInstaller.install); a
+   * warning (a member left out of the group) is logged, or handed to `onWarning`.
+   */
+  async function apply(family: Family, unusable: ReadonlySet<string>, full = true, onWarning?: (w: string) => void): Promise<string | null> {
+    const plan = planRoute(ifaces, family, unusable);
+    if (groups) {
+      const r: InstallResult = await groups.install(plan, full);
+      if (r.warning) (onWarning ?? ((w: string) => log.warn(`route: ${w}`)))(r.warning);
+      return r.error;
+    }
+    return applyClassic(plan);
+  }
+
+  async function applyClassic(plan: RoutePlan): Promise<string | null> {
+    const args = routeReplaceArgs(plan, table, metric);
+    if (!args) return `no usable ${plan.family} uplink left for the route`;
     try {
       const r = await spawner.run([ipPath, ...args], { timeoutMs: 5000 });
       if (r.code === 0) return null;
@@ -120,12 +154,31 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       } catch (e) {
         log.error(`route: cannot read the ownership record in ${deps.runDir}: ${(e as Error).message}`);
       }
+      groups = null;
+      if (deps.resilient !== false && ifaces.length > 0) {
+        const unsupported = await probeResilient(spawner, ipPath);
+        if (unsupported) log.warn(`route: resilient nexthop groups are not available (${unsupported}); using a classic multipath route: a recovering uplink takes over some active flows`);
+        else groups = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+      }
+      const how = groups
+        ? `resilient nexthop group (buckets ${resilientOpts.buckets}, idle_timer ${resilientOpts.idleTimerS}s, unbalanced_timer ${resilientOpts.unbalancedTimerS}s)`
+        : 'multipath route';
+      if (groups && deps.drainOnRecovery) log.info('route: drain_on_recovery is not needed with resilient nexthop groups (active flows keep their uplink); only uplinks that leave the route are drained');
+      let allInstalled = true;
       for (const family of familiesOf(ifaces)) {
         if (deps.sysctl !== false) await setHashPolicy(family);
         const error = await exclusive(() => apply(family, new Set()));
         const plan = planRoute(ifaces, family, new Set());
+        if (error) allInstalled = false;
         if (error) log.error(`route: cannot install the ${family} default route (reconcile retries): ${error}`);
-        else log.info(`route: ${family} default route in table ${table} metric ${metric}: ${describeNexthops(plan.nexthops)}`);
+        else log.info(`route: ${family} default route in table ${table} metric ${metric}, ${how}: ${describeNexthops(plan.nexthops)}`);
+      }
+      // leftovers of earlier runs: members of a bigger config; with groups switched off, the old
+      // groups (only once the classic routes replaced them: deleting a group deletes its route)
+      if (groups) await exclusive(() => groups!.prune(false));
+      else if (deps.resilient === false && allInstalled) {
+        const installer = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+        await exclusive(() => installer.prune(true));
       }
       try { await ownership.save(); } catch (e) { log.error(`route: cannot write the ownership record: ${(e as Error).message}`); }
     },
@@ -144,7 +197,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           const wasInRoute = planRoute(ifaces, iface.family, ownedSet()).members.includes(iface.name);
           await ownership.add(iface.name, { since: clock.wallMs(), device: iface.device, mark: 0 });
           // a backup-tier uplink is not in the route: nothing to replace, but still drained
-          const error = wasInRoute ? await apply(iface.family, ownedSet()) : null;
+          const error = wasInRoute ? await apply(iface.family, ownedSet(), false) : null;
           if (error) {
             await ownership.remove(iface.name);
             return { ok: false, steps, error };
@@ -167,12 +220,17 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const steps: StepTiming[] = [];
       remember(iface);
       try {
+        let leaving: InterfaceConfig[] = [];
         const error = await exclusive(async (): Promise<string | null> => {
           if (!ownership.owns(iface.name)) return null;
+          const before = planRoute(ifaces, iface.family, ownedSet()).members;
           const without = ownedSet();
           without.delete(iface.name);
+          const after = planRoute(ifaces, iface.family, without).members;
           const failed = await apply(iface.family, without);
           if (failed) return failed;
+          // a backup tier handing back: its flows are moved to the recovered uplink at once
+          leaving = ifaces.filter((i) => before.includes(i.name) && !after.includes(i.name));
           steps.push({ step: 'route', ms: clock.nowMs() - started });
           // back in the route = handed back: clear it now, under the lock, so a parallel
           // switchover never plans with a stale record
@@ -181,14 +239,17 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         });
         if (error) return { ok: false, steps, error };
         if (steps.length === 0) return { ok: true, steps };
-        let deleted = 0;
-        if (deps.drainOnRecovery) {
-          const owned = ownedSet();
-          const others = ifaces.filter((i) => i.family === iface.family && i.name !== iface.name && !owned.has(i.name));
-          deleted = await drainAll(others, steps, started);
-        }
+        // A resilient group moves no active flow of the members that stay (their buckets migrate
+        // only once idle), so only uplinks that left the route are drained, as on the way down.
+        // The classic route re-hashes every flow: drain_on_recovery drains all the other uplinks.
+        const owned = ownedSet();
+        const toDrain = !groups && deps.drainOnRecovery
+          ? ifaces.filter((i) => i.family === iface.family && i.name !== iface.name && !owned.has(i.name))
+          : deps.drain ? leaving : [];
+        const deleted = toDrain.length > 0 ? await drainAll(toDrain, steps, started) : 0;
         const now = planRoute(ifaces, iface.family, ownedSet());
-        log.info(`route: put ${iface.name} back (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${deps.drainOnRecovery ? `; drained ${deleted} flows of the other uplinks` : ''}`);
+        const drained = toDrain.length > 0 ? `; drained ${deleted} flows of ${toDrain.map((i) => i.name).join(', ')}` : '';
+        log.info(`route: put ${iface.name} back (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${drained}`);
         return { ok: true, steps };
       } catch (e) {
         return { ok: false, steps, error: `bring up ${iface.name}: ${(e as Error).message}` };
@@ -199,8 +260,26 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const repaired: string[] = [];
       await exclusive(async () => {
         for (const family of familiesOf(ifaces)) {
-          const want = planRoute(ifaces, family, ownedSet()).nexthops;
+          const wantPlan = planRoute(ifaces, family, ownedSet());
+          const want = wantPlan.nexthops;
           if (want.length === 0) continue;
+          if (groups) {
+            const checked = await groups.check(wantPlan);
+            if ('error' in checked) { note(family, checked.error); continue; }
+            if (checked.difference === null) { lastProblem.delete(family); continue; }
+            const warnings: string[] = [];
+            const error = await apply(family, ownedSet(), true, (w) => warnings.push(w));
+            if (error) { note(family, `${checked.difference}; ${error}`); continue; }
+            const warning = warnings[0];
+            // a member whose device is down cannot be created: that persists, report it once
+            if (warning !== undefined && lastProblem.get(family) === warning) continue;
+            if (warning !== undefined) note(family, warning);
+            else lastProblem.delete(family);
+            const what = `re-applied the ${family} default route in table ${table} (${checked.difference}; was ${checked.have}, now ${describeNexthops(want)})`;
+            log.warn(`route: ${what}`);
+            repaired.push(what);
+            continue;
+          }
           let have: ReturnType<typeof parseDefaultRoute> = [];
           try {
             // an unused numbered table does not exist yet: ip exits 2, which reads as "no route"
@@ -225,7 +304,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async stop() {
       await exclusive(async () => {
         const owned = ownership.list();
-        if (owned.length === 0) return;
+        // the route and group stay (with every uplink); only unused member objects go
+        if (owned.length === 0) { await groups?.prune(false); return; }
         let allBack = true;
         for (const family of familiesOf(ifaces)) {
           const error = await apply(family, new Set());
@@ -233,6 +313,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         }
         // on failure the record stays, so the next start puts them back
         if (!allBack) return;
+        await groups?.prune(false);
         for (const name of owned) await ownership.remove(name);
         log.info(`route: put back ${owned.join(', ')} on stop`);
       });

@@ -3,12 +3,15 @@
 //   client ── lan0 [gw] up1 ── i1 [inet: sink 10.200.0.10]
 //                       up2 ── i2
 //
-// gw masquerades out of both uplinks and holds the managed multipath default route; inet plays
+// gw masquerades out of both uplinks and holds the managed default route (a resilient nexthop
+// group where the kernel supports it, as here; the classic multipath route is checked last); inet plays
 // both ISPs with strict reverse-path filtering (a packet with the wrong uplink's source address is
 // dropped, as a real ISP would). The sink prints the source address of every datagram, which
 // names the uplink a flow left through. The backend runs here, its `ip`/`conntrack` run in gw.
 // gw SNATs to fixed addresses: with `masquerade` the kernel itself kills a conntrack entry whose
 // output device changed (and drops that packet), so only SNAT shows what the drain is for.
+// A TCP echo server next to the sink reports the source address of every segment it reads, so a
+// long-lived TCP connection can be followed across the outage and the recovery too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { InterfaceConfig } from '../../src/config/types.ts';
@@ -16,6 +19,7 @@ import { createRouteBackend } from '../../src/actions/route-backend.ts';
 import type { RouteBackend } from '../../src/actions/route-backend.ts';
 import { memoryLog } from '../../src/platform/log.ts';
 import { nodeClock, nodeFs, nodeSpawner } from '../../src/platform/node.ts';
+import { NEXTHOP_ID_BASE, isOurs } from '../../src/actions/route-nexthop.ts';
 import { NetnsSet, netnsUnavailable, sleep } from '../net/netns.ts';
 
 const SINK = '10.200.0.10';
@@ -23,6 +27,27 @@ const PORT = 9000;
 const UP1_ADDR = '10.101.0.1';
 const UP2_ADDR = '10.102.0.1';
 const METRIC = 10;
+const TCP_PORT = 9001;
+/** the IPv4 group's id (route-nexthop.ts) */
+const GROUP = NEXTHOP_ID_BASE;
+/** small, so the test sees idle buckets move to the recovered uplink within a second or two */
+const IDLE_TIMER_S = 1;
+
+// TCP echo server and client, run with `node -e` inside the namespaces; both end by themselves
+const tcpServer = `const net = require('node:net');
+net.createServer((s) => {
+  s.on('data', (d) => { console.log('data ' + s.remoteAddress + ' ' + d.length); s.write(d); });
+  s.on('error', (e) => console.log('servererror ' + e.code));
+}).listen(${TCP_PORT}, '${SINK}', () => console.log('ready'));
+setTimeout(() => process.exit(0), 120000);`;
+const tcpClient = (sport: number) => `const net = require('node:net');
+const s = net.connect({ host: '${SINK}', port: ${TCP_PORT}, localAddress: '10.0.0.2', localPort: ${sport} });
+let n = 0;
+s.on('connect', () => { console.log('connected'); setInterval(() => s.write('ping ' + n++ + '\\n'), 50); });
+s.on('data', (d) => console.log('echo ' + d.length));
+s.on('error', (e) => console.log('error ' + e.code));
+s.on('close', () => { console.log('close'); process.exit(0); });
+setTimeout(() => process.exit(0), 60000);`;
 
 function uplink(name: string, gateway: string): InterfaceConfig {
   return {
@@ -44,6 +69,9 @@ let inet = '';
 let backend: RouteBackend;
 /** datagrams the sink received: payload → source addresses seen, in order */
 const received: { src: string; payload: string }[] = [];
+/** what the TCP server and client printed, in order */
+const tcpServerLines: string[] = [];
+const tcpClientLines: string[] = [];
 
 async function setup(): Promise<void> {
   gw = await lab.add('gw');
@@ -100,12 +128,46 @@ async function setup(): Promise<void> {
   });
   for (let i = 0; i < 100 && !ready; i++) await sleep(100);
   assert.ok(ready, 'the sink did not start');
-  backend = createRouteBackend({
+  lab.spawn(inet, [process.execPath, '-e', tcpServer], (line) => tcpServerLines.push(line));
+  for (let i = 0; i < 100 && !tcpServerLines.includes('ready'); i++) await sleep(100);
+  assert.ok(tcpServerLines.includes('ready'), 'the TCP server did not start');
+  backend = makeBackend(true);
+}
+
+function makeBackend(resilient: boolean): RouteBackend {
+  // drain_on_recovery off: with resilient groups the recovery must not need it
+  return createRouteBackend({
     spawner: nodeSpawner, fs: nodeFs, clock: nodeClock, log, runDir: lab.scratch(), table: 'main', metric: METRIC,
-    drain: true, drainOnRecovery: true, sysctl: false,
+    drain: true, drainOnRecovery: false, sysctl: false, resilient: resilient ? { idleTimerS: IDLE_TIMER_S } : false,
     ipPath: lab.wrapper(gw, 'ip', 'ip'), conntrackPath: lab.wrapper(gw, 'conntrack', 'conntrack'),
   });
 }
+
+/** The nhid of our default route (null: a classic route or none). */
+async function routeNhid(): Promise<number | null> {
+  const json = JSON.parse(await lab.exec(gw, ['ip', '-j', 'route', 'show', 'table', 'main', 'default'])) as { metric?: number; nhid?: number }[];
+  return json.find((r) => (r.metric ?? 0) === METRIC)?.nhid ?? null;
+}
+
+/** Our nexthop objects in gw: id → group member ids (empty for a plain nexthop). */
+async function ourNexthops(): Promise<Map<number, number[]>> {
+  const json = JSON.parse(await lab.exec(gw, ['ip', '-j', 'nexthop', 'list'])) as { id: number; group?: { id: number }[] }[];
+  return new Map(json.filter((n) => isOurs(n.id)).map((n) => [n.id, (n.group ?? []).map((m) => m.id)]));
+}
+
+/** A source port whose flow the kernel routes through `dev` right now. */
+async function sportVia(proto: 'udp' | 'tcp', dport: number, dev: string, from: number): Promise<number> {
+  for (let s = from; s < from + 64; s++) {
+    const out = await lab.exec(gw, ['ip', 'route', 'get', SINK, 'from', '10.0.0.2', 'iif', 'lan0', 'ipproto', proto, 'sport', String(s), 'dport', String(dport)]);
+    if (new RegExp(` dev ${dev} `).test(out)) return s;
+  }
+  return 0;
+}
+
+/** Source addresses the TCP server saw since line `after`. */
+const tcpSources = (after: number) => new Set(tcpServerLines.slice(after).filter((l) => l.startsWith('data ')).map((l) => l.split(' ')[1]!));
+const tcpEchoes = (after: number) => tcpClientLines.slice(after).filter((l) => l.startsWith('echo ')).length;
+const tcpBroken = () => tcpClientLines.some((l) => l.startsWith('error') || l === 'close');
 
 async function routeDevices(): Promise<string[]> {
   const json = JSON.parse(await lab.exec(gw, ['ip', '-j', 'route', 'show', 'table', 'main', 'default'])) as
@@ -133,13 +195,16 @@ async function until(pred: () => boolean, maxMs = 5000): Promise<boolean> {
   return pred();
 }
 
+let tcpSport = 0;
 const streamFrom = (src: string, after: number) => received.slice(after).some((r) => r.src === src && r.payload.startsWith('stream '));
 
-test('setup: start installs one multipath default route over both uplinks, flows use both', async () => {
+test('setup: start installs one default route over a resilient group of both uplinks, flows use both', async () => {
   if (skip) return;
   await setup();
   await backend.start([up1, up2]);
   assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  assert.is(await routeNhid(), GROUP, 'the route points at the resilient group');
+  assert.equal((await ourNexthops()).get(GROUP)?.length, 2);
   const sources = await flows(42000, 16, 'before');
   assert.equal([...sources].sort(), [UP1_ADDR, UP2_ADDR], 'flows are spread over both uplinks by hash');
 });
@@ -147,12 +212,11 @@ test('setup: start installs one multipath default route over both uplinks, flows
 test('takeDown: new flows leave via the other uplink only, and a running flow is re-routed by the drain', async () => {
   if (skip) return;
   // a long-lived flow whose hash puts it on up1 (the kernel says so for this 5-tuple)
-  let sport = 0;
-  for (let s = 41000; s < 41064 && !sport; s++) {
-    const out = await lab.exec(gw, ['ip', 'route', 'get', SINK, 'from', '10.0.0.2', 'iif', 'lan0', 'ipproto', 'udp', 'sport', String(s), 'dport', String(PORT)]);
-    if (/ dev up1 /.test(out)) sport = s;
-  }
+  const sport = await sportVia('udp', PORT, 'up1', 41000);
   assert.ok(sport, 'no source port hashes onto up1');
+  // a TCP connection opened during the outage, from a port that hashes onto up1 with both up
+  tcpSport = await sportVia('tcp', TCP_PORT, 'up1', 45000);
+  assert.ok(tcpSport, 'no TCP source port hashes onto up1');
   const mark = received.length;
   lab.spawn(client, [process.execPath, '--import', 'tsx', 'test/net/udp-tool.ts', 'stream', SINK, String(PORT), String(sport), '20', '60'], () => undefined);
   assert.ok(await until(() => streamFrom(UP1_ADDR, mark)), 'the stream first runs over up1');
@@ -164,6 +228,7 @@ test('takeDown: new flows leave via the other uplink only, and a running flow is
   assert.ok(result.ok, result.error);
   assert.equal(result.steps.map((s) => s.step), ['route', 'drain']);
   assert.equal(await routeDevices(), ['up2']);
+  assert.is(await routeNhid(), GROUP, 'still the group, now of one');
   assert.equal(backend.owned(), ['up1']);
   assert.ok(await until(() => streamFrom(UP2_ADDR, cut)), 'the running stream continues through up2 after the drain');
 
@@ -173,6 +238,10 @@ test('takeDown: new flows leave via the other uplink only, and a running flow is
   assert.equal([...sources], [UP2_ADDR]);
   assert.is(await counter('up1'), up1Before, 'nothing leaves through up1 any more');
   assert.ok((await counter('up2')) > up2Before);
+
+  lab.spawn(client, [process.execPath, '-e', tcpClient(tcpSport)], (line) => tcpClientLines.push(line));
+  assert.ok(await until(() => tcpEchoes(0) >= 5), 'the TCP connection works during the outage');
+  assert.equal([...tcpSources(0)], [UP2_ADDR]);
 });
 
 test('the last usable uplink is never taken out of the route', async () => {
@@ -183,27 +252,64 @@ test('the last usable uplink is never taken out of the route', async () => {
   assert.equal(await routeDevices(), ['up2']);
 });
 
-test('bringUp: both uplinks carry new flows again; the drain on recovery moves the running flow back', async () => {
+test('bringUp: flows moved to up2 in the outage stay there and keep working, new flows use both again', async () => {
   if (skip) return;
   await lab.exec(inet, ['ip', 'link', 'set', 'i1', 'up']);
+  // the outage lasted longer than idle_timer: buckets no flow used since can move at once
+  await sleep(IDLE_TIMER_S * 1000 + 200);
   const back = received.length;
+  const tcpBack = tcpClientLines.length;
+  const tcpServerBack = tcpServerLines.length;
   const result = await backend.bringUp(up1, 'test: uplink 1 back');
   assert.ok(result.ok, result.error);
-  assert.equal(result.steps.map((s) => s.step), ['route', 'drain']);
+  // no drain: drain_on_recovery is off, and with the group no active flow changes uplink
+  assert.equal(result.steps.map((s) => s.step), ['route']);
   assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
   assert.equal(backend.owned(), []);
-  // the stream's hash puts it on up1 again; without the drain it would leave up1 with up2's
-  // address and be dropped by the ISP's reverse-path filter
-  assert.ok(await until(() => streamFrom(UP1_ADDR, back)), 'the running stream is back on up1');
-  const sources = await flows(44000, 16, 'after');
-  assert.equal([...sources].sort(), [UP1_ADDR, UP2_ADDR]);
+
+  // the running UDP stream and TCP connection (hashed onto up1 before the outage) stay on up2
+  // for several idle timers and keep working: without the group they would be re-hashed onto
+  // up1 with up2's NAT address and dropped by the ISP
+  const streamAfter = () => received.slice(back).filter((r) => r.payload.startsWith('stream '));
+  assert.ok(await until(() => streamAfter().length >= 150, 8000), `the stream keeps arriving (${streamAfter().length} datagrams)`);
+  assert.equal([...new Set(streamAfter().map((r) => r.src))], [UP2_ADDR], 'the stream stays on up2');
+  assert.ok(await until(() => tcpEchoes(tcpBack) >= 40, 8000), `the TCP connection keeps working (${tcpEchoes(tcpBack)} echoes)`);
+  assert.not.ok(tcpBroken(), `the TCP connection was not reset: ${tcpClientLines.filter((l) => !l.startsWith('echo')).join(', ')}`);
+  assert.equal([...tcpSources(tcpServerBack)], [UP2_ADDR], 'the TCP connection stays on up2');
+
+  // new flows reach up1 again (through the buckets that were idle) and up2 still
+  const up1Before = await counter('up1');
+  const seen = new Set<string>();
+  for (let round = 0; round < 10 && seen.size < 2; round++) {
+    for (const src of await flows(44000 + round * 16, 16, `after${round}`)) seen.add(src);
+    if (seen.size < 2) await sleep(IDLE_TIMER_S * 1000);
+  }
+  assert.equal([...seen].sort(), [UP1_ADDR, UP2_ADDR], 'new flows use both uplinks');
+  assert.ok((await counter('up1')) > up1Before, 'packets leave through up1 again');
 });
 
-test('reconcile restores a route someone deleted; stop hands everything back', async () => {
+test('reconcile restores a deleted route, a deleted group and a changed group; stop hands everything back', async () => {
   if (skip) return;
   await lab.exec(gw, ['ip', 'route', 'del', 'default', 'table', 'main', 'metric', String(METRIC)]);
   assert.equal(await routeDevices(), []);
-  const report = await backend.reconcile();
+  let report = await backend.reconcile();
+  assert.is(report.repaired.length, 1);
+  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  assert.equal((await backend.reconcile()).repaired, []);
+
+  // deleting the group deletes the route with it
+  await lab.exec(gw, ['ip', 'nexthop', 'del', 'id', String(GROUP)]);
+  assert.equal(await routeDevices(), []);
+  report = await backend.reconcile();
+  assert.is(report.repaired.length, 1);
+  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  assert.is(await routeNhid(), GROUP);
+
+  // someone drops a member from the group
+  const members = (await ourNexthops()).get(GROUP)!;
+  await lab.exec(gw, ['ip', 'nexthop', 'replace', 'id', String(GROUP), 'group', String(members[1]), 'type', 'resilient']);
+  assert.equal(await routeDevices(), ['up2']);
+  report = await backend.reconcile();
   assert.is(report.repaired.length, 1);
   assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
   assert.equal((await backend.reconcile()).repaired, []);
@@ -211,10 +317,28 @@ test('reconcile restores a route someone deleted; stop hands everything back', a
   assert.ok((await backend.takeDown(up1, 'test')).ok);
   await backend.stop();
   assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  assert.is(await routeNhid(), GROUP, 'the route and its group stay after stop');
   assert.equal(backend.owned(), []);
+  const left = await ourNexthops();
+  assert.equal([...left.keys()].sort(), [GROUP, ...left.get(GROUP)!].sort(), 'no nexthop object of ours is left unused');
+});
+
+test('with groups switched off: a classic multipath route replaces the group, which is removed', async () => {
+  if (skip) return;
+  const classic = makeBackend(false);
+  await classic.start([up1, up2]);
+  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  assert.is(await routeNhid(), null, 'a classic multipath route');
+  assert.equal([...(await ourNexthops()).keys()], [], 'the old group and its members are gone');
+  assert.ok((await classic.takeDown(up1, 'test')).ok);
+  assert.equal(await routeDevices(), ['up2']);
+  assert.ok((await classic.bringUp(up1, 'test')).ok);
+  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  await classic.stop();
 });
 
 test.after(async () => {
+  if (process.env.VERBOSE) console.log(log.lines.join("\n"));
   await lab.destroy();
 });
 

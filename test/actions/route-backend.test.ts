@@ -201,4 +201,109 @@ test('stop puts every owned uplink back and clears the record', async () => {
   assert.equal(backend.owned(), []);
 });
 
+/** A fake `ip` that knows nexthop objects and resilient groups (the kernel path, ≥ 5.13). */
+function setupGroups() {
+  const events: string[] = [];
+  const objs = new Map<number, { dev?: string; via?: string; group?: { id: number; weight: number }[] }>();
+  let nhid: number | null = null;
+  const spawner = new FakeSpawner((argv) => {
+    events.push(argv.slice(1).join(' '));
+    const args = argv.slice(1).filter((a) => a !== '-4' && a !== '-6' && a !== '-j');
+    if (argv[0] === 'conntrack') return { code: 1, signal: null, stdout: '', stderr: 'conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n' };
+    if (args[0] === 'addr') return ok(JSON.stringify([{ addr_info: [{ family: 'inet', local: addrs[args[args.length - 1]!], scope: 'global' }] }]));
+    if (args[0] === 'nexthop' && args[1] === 'list') {
+      return ok(JSON.stringify([...objs].map(([id, o]) => (o.group
+        ? { id, group: o.group.map((m) => ({ id: m.id, weight: m.weight })), type: 'resilient', resilient_args: { buckets: 128, idle_timer: 30, unbalanced_timer: 0 } }
+        : { id, dev: o.dev, gateway: o.via }))));
+    }
+    if (args[0] === 'nexthop' && args[1] === 'replace') {
+      const id = Number(args[3]);
+      const at = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
+      if (at('group')) {
+        const group = at('group')!.split('/').map((x) => ({ id: Number(x.split(',')[0]), weight: Number(x.split(',')[1] ?? 1) }));
+        if (group.some((m) => !objs.has(m.id))) return { code: 2, signal: null, stdout: '', stderr: 'Error: Invalid nexthop id.\n' };
+        objs.set(id, { group });
+      } else objs.set(id, { dev: at('dev'), via: at('via') });
+      return ok();
+    }
+    if (args[0] === 'nexthop' && args[1] === 'del') { objs.delete(Number(args[3])); return ok(); }
+    if (args[0] === 'route' && args[1] === 'replace') { nhid = Number(args[args.indexOf('nhid') + 1]); return ok(); }
+    if (args[0] === 'route' && args[1] === 'show') return ok(JSON.stringify(nhid === null ? [] : [{ dst: 'default', nhid, metric: 10 }]));
+    return { code: 1, signal: null, stdout: '', stderr: 'unexpected' };
+  });
+  const log = memoryLog();
+  const backend = createRouteBackend({
+    spawner, fs: memoryFs([]), clock: new FakeClock(), log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
+    drainOnRecovery: true, sysctl: false, pid: 42,
+  });
+  const group = () => (nhid === null ? [] : (objs.get(nhid)?.group ?? []).map((m) => `${objs.get(m.id)?.dev}:${m.weight}`));
+  return { events, objs, log, backend, group, dropRoute: () => { nhid = null; } };
+}
+
+const G = 0x5750_0000;
+
+test('groups: the route points at a resilient group; take down and bring back replace the group only', async () => {
+  const t = setupGroups();
+  await t.backend.start([wan, wanb, lte]);
+  assert.equal(t.group(), ['eth1:1', 'eth2:2']);
+  assert.ok(t.log.lines.some((l) => l.includes('resilient nexthop group (buckets 128, idle_timer 30s')));
+  assert.ok(t.log.lines.some((l) => l.includes('drain_on_recovery is not needed')));
+  assert.not.ok(t.objs.has(G + 0xfe) || t.objs.has(G + 0xff), 'the probe cleans up after itself');
+  t.events.length = 0;
+  assert.ok((await t.backend.takeDown(wan, 'x')).ok);
+  assert.equal(t.group(), ['eth2:2']);
+  assert.equal(t.events.slice(0, 2), [
+    `nexthop replace id ${G} group ${G + 2},2 type resilient buckets 128 idle_timer 30 unbalanced_timer 0`,
+    `-4 route replace default nhid ${G} table 100 metric 10`,
+  ]);
+  t.events.length = 0;
+  const r = await t.backend.bringUp(wan, 'back');
+  assert.ok(r.ok, r.error);
+  // active flows stay on their uplink: no drain of the others despite drain_on_recovery
+  assert.equal(r.steps.map((s) => s.step), ['route']);
+  assert.not.ok(t.events.some((e) => e.startsWith('conntrack') || e.includes('addr show')));
+  assert.equal(t.group(), ['eth1:1', 'eth2:2']);
+});
+
+test('groups: a backup tier handing back is drained; a vanished member is recreated', async () => {
+  const t = setupGroups();
+  await t.backend.start([wan, wanb, lte]);
+  await t.backend.takeDown(wan, 'x');
+  // the kernel deletes the nexthop of a device that lost carrier
+  t.objs.delete(G + 2);
+  t.objs.set(G, { group: [] });
+  assert.ok((await t.backend.takeDown(wanb, 'x')).ok);
+  assert.equal(t.group(), ['wwan0:1']);
+  t.events.length = 0;
+  const r = await t.backend.bringUp(wanb, 'back');
+  assert.ok(r.ok, r.error);
+  assert.equal(t.group(), ['eth2:2']);
+  assert.equal(r.steps.map((s) => s.step), ['route', 'drain']);
+  assert.ok(t.events.includes('-j -4 addr show dev wwan0'));
+});
+
+test('groups: reconcile re-creates a deleted route or group; stop keeps the group with every uplink', async () => {
+  const t = setupGroups();
+  await t.backend.start([wan, wanb]);
+  await t.backend.takeDown(wan, 'x');
+  assert.equal((await t.backend.reconcile()).repaired, []);
+  t.dropRoute();
+  t.objs.clear();
+  const report = await t.backend.reconcile();
+  assert.is(report.repaired.length, 1);
+  assert.equal(t.group(), ['eth2:2']);
+  await t.backend.stop();
+  assert.equal(t.group(), ['eth1:1', 'eth2:2']);
+  assert.equal([...t.objs.keys()].sort(), [G, G + 1, G + 2]);
+});
+
+test('no resilient groups (old kernel, BusyBox ip): the classic route, logged once', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb]);
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+  assert.is(t.log.lines.filter((l) => l.includes('resilient nexthop groups are not available')).length, 1);
+  assert.ok(t.events.some((e) => e.includes('nexthop list')));
+});
+
 test.run();
