@@ -104,6 +104,7 @@ export class Daemon {
   private writing = false;
   private writeAgain = false;
   private writeFailed = false;
+  private wallOffset: number | null = null;
   private stopping = false;
   private reconciling = false;
   private lastWrite = 0;
@@ -185,8 +186,13 @@ export class Daemon {
     this.statusChanged(true);
   }
 
+  /** Wall time of a monotonic timestamp. The offset is kept while it agrees with the clocks to
+   *  within a second (so `since` does not jitter between snapshots) and renewed when the wall
+   *  clock jumped (NTP on a router without a real-time clock). */
   private monoToWall(mono: number): number {
-    return this.p.clock.wallMs() - this.p.clock.nowMs() + mono;
+    const offset = this.p.clock.wallMs() - this.p.clock.nowMs();
+    if (this.wallOffset === null || Math.abs(offset - this.wallOffset) > 1000) this.wallOffset = offset;
+    return this.wallOffset + mono;
   }
 
   private report(a: CoreAction): void {
