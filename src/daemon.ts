@@ -57,9 +57,8 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
  *  prints problems. null = do not run. */
 export async function loadOrReport(p: Platform, log: Log, configDir: string): Promise<Config | null> {
   const { config, problems } = await loadConfig({ fs: p.fs, spawner: p.spawner }, configDir, { hostname: p.hostname() });
-  if (problems.length) {
-    for (const line of formatProblems(problems).split('\n')) if (line) (config ? log.warn(line) : log.error(line));
-  }
+  // the lines already say error/warning: only the program name goes in front (for logread)
+  for (const line of formatProblems(problems).split('\n')) if (line) p.write('stderr', `wanpulse: ${line}\n`);
   return config;
 }
 
