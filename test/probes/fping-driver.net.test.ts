@@ -29,6 +29,8 @@ function setUp() {
   inNs(probeNs, 'ip', 'link', 'set', 'wpfa', 'up');
   inNs(probeNs, 'ip', 'link', 'set', 'lo', 'up');
   for (const a of ['10.201.0.2/24', '10.201.0.3/24']) inNs(targetNs, 'ip', 'addr', 'add', a, 'dev', 'wpfb');
+  inNs(probeNs, 'ip', '-6', 'addr', 'add', 'fd00:201::1/64', 'dev', 'wpfa', 'nodad');
+  for (const a of ['fd00:201::2/64', 'fd00:201::3/64']) inNs(targetNs, 'ip', '-6', 'addr', 'add', a, 'dev', 'wpfb', 'nodad');
   inNs(targetNs, 'ip', 'link', 'set', 'wpfb', 'up');
   inNs(targetNs, 'nft', 'add table inet fault; add chain inet fault in { type filter hook input priority 0; }');
   dir = mkdtempSync(join(tmpdir(), 'wpf-'));
@@ -79,6 +81,31 @@ test('real fping: answers, a cut becomes loss on every target, a killed fping is
     await waitFor('restart', () => events.filter((e) => e.kind === 'proberStarted').length === 2 && prober.pid !== pid);
     const restarted = results().length;
     await waitFor('answers after restart', () => results().slice(restarted).some((r) => r.ok));
+  } finally {
+    await prober.stop();
+    tearDown();
+  }
+});
+
+test('real fping over IPv6 (mwan3 family ipv6): answers, then loss when cut', async () => {
+  setUp();
+  if (skip) { console.log(`SKIP: fping driver IPv6 test skipped because ${skip}`); return; }
+  const events: CoreEvent[] = [];
+  const i = { ...iface('wg6', 2), family: 'ipv6' as const, device: 'wpfa', trackIps: ['fd00:201::2', 'fd00:201::3'] };
+  const prober = new Prober({
+    spawner: nodeSpawner, clock: nodeClock, fs: nodeFs, signals: nodeSignals, log: memoryLog(), runDir: dir,
+    fpingPath: join(dir, 'fping'), mode: { wrap: false, fwmark: false }, env: process.env, emit: (e) => events.push(e),
+  }, i);
+  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  try {
+    prober.start();
+    await waitFor('IPv6 answers from both targets', () => new Set(results().filter((r) => r.ok).map((r) => r.target)).size === 2);
+    inNs(targetNs, 'nft', 'add rule inet fault in iifname "wpfb" drop');
+    const before = results().length;
+    await waitFor('IPv6 losses on both targets', () => {
+      const after = results().slice(before).filter((r) => !r.ok);
+      return new Set(after.map((r) => r.target)).size === 2 && after.length >= 6;
+    });
   } finally {
     await prober.stop();
     tearDown();
