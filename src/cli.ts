@@ -75,7 +75,7 @@ function fallbackConfig(): Config {
   return {
     global: {
       enabled: true, backend: 'mwan3', logLevel: 'info', drain: false, drainOnRecovery: false, unknownHandbackMs: 0,
-      routeTable: 'main', routeMetric: 0, mmxMask: DEFAULT_MMX_MASK, mwan3Wrap: 'off', fpingPath: 'fping',
+      routeTable: 'main', routeMetric: 0, routeResilient: true, routeIdleTimerS: 30, mmxMask: DEFAULT_MMX_MASK, mwan3Wrap: 'off', fpingPath: 'fping',
     },
     interfaces: [],
     policies: [],

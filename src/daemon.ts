@@ -47,6 +47,7 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
       return createRouteBackend({
         spawner: p.spawner, fs: p.fs, clock: p.clock, log, runDir, table: g.routeTable, metric: g.routeMetric,
         drain: g.drain, drainOnRecovery: g.drainOnRecovery, pid: p.pid,
+        resilient: g.routeResilient ? { idleTimerS: g.routeIdleTimerS } : false,
       });
     case 'none':
       return createNoneBackend(log);

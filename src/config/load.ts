@@ -65,6 +65,8 @@ function readGlobals(readers: OptionReader[]): { global: GlobalConfig; health: H
       global.routeTable = 'main';
     }
     global.routeMetric = r.int('route_metric', LIMITS.routeMetric) ?? global.routeMetric;
+    global.routeResilient = r.bool('route_resilient') ?? global.routeResilient;
+    global.routeIdleTimerS = r.int('route_idle_timer_s', LIMITS.routeIdleTimerS, 's') ?? global.routeIdleTimerS;
     global.mwan3Wrap = r.oneOf('mwan3_wrap', WRAP_MODES) ?? global.mwan3Wrap;
     const fping = r.raw('fping');
     if (fping && !/^\/[^\s]*$/.test(fping.value)) r.error(fping.line, `fping '${fping.value}' must be an absolute path without spaces`);

@@ -102,6 +102,10 @@ export interface GlobalConfig {
   routeTable: string;
   /** route backend: the route's metric in that table */
   routeMetric: number;
+  /** route backend: use a resilient nexthop group where the kernel has them (Linux ≥ 5.13) */
+  routeResilient: boolean;
+  /** route backend: a bucket idle this long may move to a recovered uplink */
+  routeIdleTimerS: number;
   /** mwan3's mmx_mask */
   mmxMask: number;
   /** wrap fping in mwan3's socket wrapper so probes carry mark 0x3f00 (auto on OpenWrt) */

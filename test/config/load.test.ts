@@ -139,6 +139,21 @@ test('backend route: track_ip and a device are required', async () => {
   assert.match(errors(problems)[1]!.message, /is ipv4 but the interface is ipv6/);
 });
 
+test('backend route: resilient nexthop group options, defaults and range', async () => {
+  const route = "config interface 'up1'\n option device eth1\n list track_ip 192.0.2.1\n";
+  const plain = await load({ '/etc/config/wanpulse': `config globals\n option backend route\n\n${route}` });
+  assert.is(plain.config!.global.routeResilient, true);
+  assert.is(plain.config!.global.routeIdleTimerS, 30);
+  const set = await load({ '/etc/config/wanpulse': `config globals\n option backend route\n option route_resilient 0\n option route_idle_timer_s 5\n\n${route}` });
+  assert.equal(warnings(set.problems), []);
+  assert.is(set.config!.global.routeResilient, false);
+  assert.is(set.config!.global.routeIdleTimerS, 5);
+  const bad = await load({ '/etc/config/wanpulse': `config globals\n option backend route\n option route_idle_timer_s 0\n\n${route}` });
+  assert.is(bad.config, null);
+  assert.match(errors(bad.problems)[0]!.message, /route_idle_timer_s 0 is out of range/);
+  assert.is(errors(bad.problems)[0]!.line, 3);
+});
+
 test('mwan3 checks: reliability above the targets, too many interfaces for the mask, unknown iface', async () => {
   const mwan3 = "config globals 'globals'\n option mmx_mask '0x700'\n" +
     ['a', 'b', 'c', 'd', 'e'].map((n) => `config interface '${n}'\n option enabled 1\n list track_ip 192.0.2.1\n option reliability ${n === 'a' ? 2 : 1}\n`).join('');

@@ -14,7 +14,7 @@ export function testConfig(names = ['wg0', 'wg1'], extra: Partial<Config> = {}):
   return {
     global: {
       enabled: true, backend: 'none', logLevel: 'info', drain: true, drainOnRecovery: false,
-      unknownHandbackMs: 10_000, routeTable: 'main', routeMetric: 0, mmxMask: 0x3f00, mwan3Wrap: 'off', fpingPath: 'fping',
+      unknownHandbackMs: 10_000, routeTable: 'main', routeMetric: 0, routeResilient: true, routeIdleTimerS: 30, mmxMask: 0x3f00, mwan3Wrap: 'off', fpingPath: 'fping',
     },
     interfaces,
     policies: [{ name: 'balanced', members: names.map((n) => ({ iface: n, metric: 1, weight: 1 })) }],
