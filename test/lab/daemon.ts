@@ -96,16 +96,36 @@ export interface MqttMessage {
   payload: string;
 }
 
-/** `mosquitto_sub -v` on everything under the base topic and Home Assistant's discovery prefix. */
+/** A transition event as it arrived at the lab's subscriber. */
+export interface EventArrival {
+  event: TransitionEvent;
+  /** epoch ms when the line reached the lab (wall clock, like the event's `at`) */
+  receivedAt: number;
+}
+
+/** A change of the retained `<base>/uplink/<iface>` state as it arrived at the lab. */
+export interface StateArrival {
+  iface: string;
+  state: string;
+  /** the payload's `since` (epoch ms): the daemon's decision time for this state */
+  since: number;
+  receivedAt: number;
+}
+
+/** `mosquitto_sub -v` on everything under the base topic and Home Assistant's discovery prefix.
+ *  Each message is stamped with Date.now() as its line arrives, so arrival times compare with the
+ *  daemon's wall-clock decision times (same machine, same clock). mosquitto_sub flushes stdout
+ *  after every message; stdbuf -oL is belt and braces for builds that do not. */
 export class MqttWatch {
   readonly messages: MqttMessage[] = [];
   private listeners: ((m: MqttMessage) => void)[] = [];
   constructor(lab: Lab) {
-    lab.procs.start('mosquitto_sub', inNs(lab.ns.main, ['mosquitto_sub', '-h', '127.0.0.1', '-p', String(MQTT_PORT), '-v',
+    lab.procs.start('mosquitto_sub', inNs(lab.ns.main, ['stdbuf', '-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', String(MQTT_PORT), '-v',
       '-t', `${BASE_TOPIC}/#`, '-t', 'homeassistant/#']), { onLine: (line, stream) => {
+      const at = Date.now();
       if (stream !== 'stdout') return;
       const sp = line.indexOf(' ');
-      const m = { at: Date.now(), topic: sp < 0 ? line : line.slice(0, sp), payload: sp < 0 ? '' : line.slice(sp + 1) };
+      const m = { at, topic: sp < 0 ? line : line.slice(0, sp), payload: sp < 0 ? '' : line.slice(sp + 1) };
       this.messages.push(m);
       for (const fn of this.listeners) fn(m);
     } });
@@ -117,14 +137,39 @@ export class MqttWatch {
 
   /** Transition events published on <base>/event. */
   events(): TransitionEvent[] {
-    const out: TransitionEvent[] = [];
+    return this.eventArrivals().map((a) => a.event);
+  }
+
+  /** Transition events with the time each reached the lab. */
+  eventArrivals(): EventArrival[] {
+    const out: EventArrival[] = [];
     for (const m of this.messages) {
       if (m.topic !== `${BASE_TOPIC}/event`) continue;
       try {
         const e = JSON.parse(m.payload) as Omit<TransitionEvent, 'at' | 'detectMs'> & { at: string | number; detect_ms?: number | null };
         // `at` is ISO time on the wire; detect_ms snake_case
-        out.push({ iface: e.iface, from: e.from, to: e.to, reason: e.reason, detectMs: e.detect_ms ?? null, at: typeof e.at === 'number' ? e.at : Date.parse(e.at) });
+        const event = { iface: e.iface, from: e.from, to: e.to, reason: e.reason, detectMs: e.detect_ms ?? null, at: typeof e.at === 'number' ? e.at : Date.parse(e.at) };
+        out.push({ event, receivedAt: m.at });
       } catch { /* not JSON: shown raw in the timeline */ }
+    }
+    return out;
+  }
+
+  /** Each change of an uplink's retained state (repeats of the same state and since skipped). */
+  stateArrivals(): StateArrival[] {
+    const out: StateArrival[] = [];
+    const last = new Map<string, string>();
+    const prefix = `${BASE_TOPIC}/uplink/`;
+    for (const m of this.messages) {
+      if (!m.topic.startsWith(prefix)) continue;
+      try {
+        const p = JSON.parse(m.payload) as { state?: string; since?: string };
+        const iface = m.topic.slice(prefix.length);
+        const key = `${p.state}@${p.since}`;
+        if (typeof p.state !== 'string' || last.get(iface) === key) continue;
+        last.set(iface, key);
+        out.push({ iface, state: p.state, since: p.since ? Date.parse(p.since) : NaN, receivedAt: m.at });
+      } catch { /* not JSON */ }
     }
     return out;
   }

@@ -18,6 +18,11 @@ export interface FailoverResult {
   switchMs: number | null;
   /** longest silence of the 10 ms UDP stream around the fault (null: stream was not on the uplink) */
   outageMs: number | null;
+  /** wanpulse's offline decision (the event's `at`) → its `<base>/event` message reaching a
+   *  subscriber in the lab (both wall-clock times on this machine) */
+  mqttMs: number | null;
+  /** the same decision → the retained `<base>/uplink/<iface>` state `offline` reaching the subscriber */
+  mqttStateMs: number | null;
   /** fault → the long-lived TCP flow gets replies through the other uplink */
   tcpMovedMs: number | null;
   /** restore → wanpulse's online decision */
@@ -58,6 +63,19 @@ async function until<T>(fn: () => T | undefined | null, timeoutMs: number): Prom
   return null;
 }
 
+/** How long after the offline decision its MQTT event and retained state reached the lab's
+ *  subscriber. The event is the one whose `at` is the decision the status file showed (else the
+ *  first offline event of the uplink after the fault). Arrival times were stamped as the lines
+ *  came in, so looking late does not change them; the wait only covers a slow broker. */
+async function mqttArrival(s: Session, iface: string, decidedAt: number | null, t0: number): Promise<{ eventMs: number | null; stateMs: number | null }> {
+  const ev = await until(() => {
+    const all = s.mqtt.eventArrivals().filter((a) => a.event.iface === iface && a.event.to === 'offline' && a.event.at >= t0 - 50);
+    return (decidedAt === null ? undefined : all.find((a) => Math.abs(a.event.at - decidedAt) <= 5)) ?? all[0];
+  }, 2000);
+  const st = await until(() => s.mqtt.stateArrivals().find((a) => a.iface === iface && a.state === 'offline' && a.since >= t0 - 50), 2000);
+  return { eventMs: ev ? ev.receivedAt - ev.event.at : null, stateMs: st ? st.receivedAt - st.since : null };
+}
+
 export interface FailoverOptions {
   fault?: FaultName;
   /** how long the fault stays after the failover was observed */
@@ -81,6 +99,7 @@ export async function failover(s: Session, client: TrafficClient, up: Uplink, o:
   const streamMoved = streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
   const longMoved = longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
   await sleep(o.holdMs ?? 1000);
+  const mqtt = await mqttArrival(s, up.name, down?.at ?? null, t0);
   o.onStep?.('restoring', Date.now(), '');
   const restoredAt = await restore(s.lab, f);
   o.onStep?.('restored', restoredAt, `${up.name} restored`);
@@ -91,6 +110,8 @@ export async function failover(s: Session, client: TrafficClient, up: Uplink, o:
     detectMs: down ? down.at - t0 : null,
     switchMs: routed ? routed.at - t0 : null,
     outageMs: streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,
+    mqttMs: mqtt.eventMs,
+    mqttStateMs: mqtt.stateMs,
     tcpMovedMs: longMoved && longMoved.ev === 'via' ? longMoved.at - t0 : null,
     recoveryMs: online ? online.at - restoredAt : null,
     backInRouteMs: back ? back.at - restoredAt : null,
