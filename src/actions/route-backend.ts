@@ -46,6 +46,9 @@ export interface RouteBackendDeps {
   /** resilient nexthop group settings (defaults: RESILIENT_DEFAULTS); false = always the classic
    *  multipath route. Without kernel support the classic route is used anyway. */
   resilient?: Partial<ResilientOptions> | false;
+  /** reconcile() reads the kernel's route at most this often: each check spawns `ip` (one or two
+   *  processes), which costs real CPU on a small router. Default 5000; tests pass 0. */
+  checkEveryMs?: number;
   ipPath?: string;
   conntrackPath?: string;
   /** write fib_multipath_hash_policy under /proc/sys (off in unit tests) */
@@ -68,6 +71,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const lastProblem = new Map<Family, string>();
   /** set by start() when the kernel supports resilient groups; null = classic multipath route */
   let groups: ResilientInstaller | null = null;
+  let lastCheckMs: number | null = null;
   const resilientOpts: ResilientOptions = { ...RESILIENT_DEFAULTS, ...(deps.resilient || {}) };
   /** stable per run: an uplink's position among its family's uplinks names its nexthop object */
   const indexOf = (name: string): number => {
@@ -258,6 +262,9 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
 
     async reconcile(): Promise<ReconcileReport> {
       const repaired: string[] = [];
+      const now = deps.clock.nowMs();
+      if (lastCheckMs !== null && now - lastCheckMs < (deps.checkEveryMs ?? 5000)) return { offlineByMwan3: [], repaired };
+      lastCheckMs = now;
       await exclusive(async () => {
         for (const family of familiesOf(ifaces)) {
           const wantPlan = planRoute(ifaces, family, ownedSet());

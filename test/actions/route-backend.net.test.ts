@@ -138,7 +138,7 @@ function makeBackend(resilient: boolean): RouteBackend {
   // drain_on_recovery off: with resilient groups the recovery must not need it
   return createRouteBackend({
     spawner: nodeSpawner, fs: nodeFs, clock: nodeClock, log, runDir: lab.scratch(), table: 'main', metric: METRIC,
-    drain: true, drainOnRecovery: false, sysctl: false, resilient: resilient ? { idleTimerS: IDLE_TIMER_S } : false,
+    drain: true, drainOnRecovery: false, sysctl: false, resilient: resilient ? { idleTimerS: IDLE_TIMER_S } : false, checkEveryMs: 0,
     ipPath: lab.wrapper(gw, 'ip', 'ip'), conntrackPath: lab.wrapper(gw, 'conntrack', 'conntrack'),
   });
 }

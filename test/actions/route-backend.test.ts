@@ -71,13 +71,13 @@ function setup(opts: { failReplace?: boolean } = {}) {
   const fs = memoryFs(events);
   const log = memoryLog();
   const clock = new FakeClock();
-  const make = (over: { drainOnRecovery?: boolean; sysctl?: boolean } = {}) => createRouteBackend({
+  const make = (over: { drainOnRecovery?: boolean; sysctl?: boolean; checkEveryMs?: number } = {}) => createRouteBackend({
     spawner, fs, clock, log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
-    drainOnRecovery: over.drainOnRecovery ?? false, sysctl: over.sysctl ?? false, pid: 42,
+    drainOnRecovery: over.drainOnRecovery ?? false, sysctl: over.sysctl ?? false, pid: 42, checkEveryMs: over.checkEveryMs ?? 0,
   });
   const devs = () => (route ? route.hops.map((h) => `${h.dev}:${h.weight}`) : []);
   const record = () => Object.keys((JSON.parse(fs.files.get('/run/wp/route-owned.json') ?? '{"owned":{}}') as { owned: object }).owned);
-  return { events, spawner, fs, log, make, devs, record, setRoute: (hops: { dev: string; via: string; weight: number }[]) => { route = { hops }; } };
+  return { events, spawner, fs, log, clock, make, devs, record, setRoute: (hops: { dev: string; via: string; weight: number }[]) => { route = { hops }; } };
 }
 
 test('start installs the preferred tier, sets L4 hashing and puts back what a crashed run left out', async () => {
@@ -189,6 +189,21 @@ test('reconcile re-applies a route someone else changed, and leaves a correct on
   assert.equal(t.devs(), ['eth2:1']);
 });
 
+test('reconcile reads the kernel route at most every 5 s (each read spawns ip)', async () => {
+  const t = setup();
+  const backend = t.make({ checkEveryMs: 5000 });
+  await backend.start([wan, wanb]);
+  t.events.length = 0;
+  await backend.reconcile();
+  await backend.reconcile();
+  t.clock.advance(4999);
+  await backend.reconcile();
+  assert.equal(t.events, ['ip -j -4 route show table 100 default']);
+  t.clock.advance(1);
+  await backend.reconcile();
+  assert.is(t.events.length, 2);
+});
+
 test('stop puts every owned uplink back and clears the record', async () => {
   const t = setup();
   const backend = t.make();
@@ -234,7 +249,7 @@ function setupGroups() {
   const log = memoryLog();
   const backend = createRouteBackend({
     spawner, fs: memoryFs([]), clock: new FakeClock(), log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
-    drainOnRecovery: true, sysctl: false, pid: 42,
+    drainOnRecovery: true, sysctl: false, pid: 42, checkEveryMs: 0,
   });
   const group = () => (nhid === null ? [] : (objs.get(nhid)?.group ?? []).map((m) => `${objs.get(m.id)?.dev}:${m.weight}`));
   return { events, objs, log, backend, group, dropRoute: () => { nhid = null; } };
