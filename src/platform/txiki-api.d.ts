@@ -7,7 +7,8 @@ export interface TjsProcess {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly stdin: WritableStream<Uint8Array> | null;
   kill(signal?: string): void;
-  wait(): Promise<{ exit_status: number; term_signal: string | null }>;
+  /** term_signal: the signal's name or number, 0/null when it exited by itself */
+  wait(): Promise<{ exit_status: number; term_signal: string | number | null }>;
 }
 
 export interface TjsSpawnOptions {

@@ -50,7 +50,7 @@ const spawner: Spawner = {
       await pumps;
       out.end();
       err.end();
-      return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal || null };
+      return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null };
     });
     return {
       pid: proc.pid,
@@ -74,7 +74,7 @@ const spawner: Spawner = {
     await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
     const st = await proc.wait();
     if (timer) clearTimeout(timer);
-    return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal || null, stdout, stderr };
+    return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
   },
 };
 
