@@ -22,7 +22,33 @@ export interface LabHealth {
   up: number;
   /** flap damping window; the daemon's default (300 s) when absent */
   flapWindowS?: number;
+  /** quality checks (`check_quality '1'` with these levels); off when absent */
+  quality?: LabQuality;
 }
+
+/** wanpulse's quality options; each absent one keeps the daemon's default. */
+export interface LabQuality {
+  /** `window`: rounds the mean RTT and loss are taken over */
+  windowRounds?: number;
+  /** `failure_latency_ms` / `recovery_latency_ms` */
+  failureLatencyMs?: number;
+  recoveryLatencyMs?: number;
+  /** `failure_loss` / `recovery_loss` (%) */
+  failureLossPct?: number;
+  recoveryLossPct?: number;
+  /** `degraded_failover`: a degraded uplink leaves the route */
+  degradedFailover?: boolean;
+}
+
+function qualityOptions(q: LabQuality | undefined): string[] {
+  if (!q) return [];
+  const opt = (name: string, v: number | boolean | undefined) => (v === undefined ? [] : [`\toption ${name} '${typeof v === 'boolean' ? (v ? 1 : 0) : v}'`]);
+  return [`\toption check_quality '1'`, ...opt('window', q.windowRounds),
+    ...opt('failure_latency_ms', q.failureLatencyMs), ...opt('recovery_latency_ms', q.recoveryLatencyMs),
+    ...opt('failure_loss', q.failureLossPct), ...opt('recovery_loss', q.recoveryLossPct),
+    ...opt('degraded_failover', q.degradedFailover)];
+}
+
 export const DEFAULT_LAB_HEALTH: LabHealth = { intervalMs: 200, timeoutMs: 300, down: 3, up: 5 };
 
 export async function buildBundle(): Promise<number> {
@@ -49,7 +75,8 @@ export function writeConfig(lab: Lab, health: LabHealth = DEFAULT_LAB_HEALTH): {
   const h = health === DEFAULT_LAB_HEALTH ? '' : [
     `\toption interval_ms '${health.intervalMs}'`, `\toption timeout_ms '${health.timeoutMs}'`,
     `\toption down '${health.down}'`, `\toption up '${health.up}'`,
-    ...(health.flapWindowS === undefined ? [] : [`\toption flap_window_s '${health.flapWindowS}'`]), ''].join('\n');
+    ...(health.flapWindowS === undefined ? [] : [`\toption flap_window_s '${health.flapWindowS}'`]),
+    ...qualityOptions(health.quality), ''].join('\n');
   const ifaces = lab.uplinks.map((u) => [
     `config interface '${u.name}'`,
     `\toption device '${u.mainDev}'`,

@@ -1,9 +1,14 @@
 // Faults injected into an uplink router's namespace, each restorable. Loss and cuts are nftables
 // rules in a table of their own (`ip wplab_fault`), so restoring is deleting that table; no netem.
-import { ADDR, restartUpWireGuard, type Lab, type Uplink } from './topology.ts';
+// Latency is a userspace relay (agents/delayer.mjs) in the tunnel's underlay, with its own table
+// (`ip wplab_delay`), so it combines with loss or a cut.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ADDR, logPath, restartUpWireGuard, saveState, type Lab, type Uplink } from './topology.ts';
 import { inNs, must, run, sleep } from './sh.ts';
 
-export type FaultKind = 'cut' | 'loss' | 'peer-killed' | 'isp-down';
+export type FaultKind = 'cut' | 'loss' | 'peer-killed' | 'isp-down' | 'latency';
 
 export interface ActiveFault {
   kind: FaultKind;
@@ -67,6 +72,9 @@ export async function restore(lab: Lab, fault: ActiveFault): Promise<number> {
       await must(['ip', '-n', up.ns, 'link', 'set', 'isp0', 'up']);
       await must(['ip', '-n', up.ns, 'route', 'replace', 'default', 'via', ADDR.isp[up.index]!.inet]);
       break;
+    case 'latency':
+      await removeLatency(lab, up);
+      break;
   }
   return Date.now();
 }
@@ -74,6 +82,7 @@ export async function restore(lab: Lab, fault: ActiveFault): Promise<number> {
 /** Removes every fault from every uplink (used between bench runs and on the way out). */
 export async function restoreAll(lab: Lab): Promise<void> {
   for (const up of lab.uplinks) {
+    await removeLatency(lab, up);
     await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', TABLE]));
     await run(['ip', '-n', up.ns, 'link', 'set', 'isp0', 'up']);
     await run(['ip', '-n', up.ns, 'route', 'replace', 'default', 'via', ADDR.isp[up.index]!.inet]);
@@ -97,5 +106,119 @@ export async function flap(lab: Lab, up: Uplink, o: { downMs: number; upMs: numb
     await sleep(o.downMs);
     onEdge?.('up', await restore(lab, f));
     await sleep(o.upMs);
+  }
+}
+
+// ---- latency -------------------------------------------------------------------------------
+// The relay runs in the uplink router's namespace with two sockets on its underlay address:
+// main's WireGuard is pointed at one, the router's at the other (`wg set … endpoint`, which keeps
+// the session: no handshake, no lost tunnel). WireGuard roams to wherever an authenticated packet
+// last came from, so while the relay is in, the direct path is blocked (table `ip wplab_delay`):
+// otherwise a single direct packet would pull an end back past the relay.
+
+const AGENTS = fileURLToPath(new URL('./agents/', import.meta.url));
+const DELAY_TABLE = 'wplab_delay';
+/** relay ports on the uplink router's underlay address: facing main, facing the router's WireGuard */
+const RELAY_PORT_MAIN = ADDR.wgPort + 100;
+const RELAY_PORT_UP = ADDR.wgPort + 101;
+
+interface Relay {
+  child: ChildProcess;
+  /** the longest a datagram is held (one way), ms */
+  holdMs: number;
+}
+
+/** Running relays per lab and uplink (the lab's ProcessSet also has them, for teardown). */
+const relays = new WeakMap<Lab, Map<string, Relay>>();
+
+async function peerKey(ns: string, dev: string): Promise<string> {
+  const key = (await must(inNs(ns, ['wg', 'show', dev, 'peers']))).trim().split('\n')[0];
+  if (!key) throw new Error(`${dev} has no WireGuard peer`);
+  return key;
+}
+
+/** The two `wg set` commands that point the uplink's tunnel ends through the relay or straight
+ *  at each other (peer keys read once, so switching over is just these two commands). */
+async function tunnelPointer(lab: Lab, up: Uplink): Promise<(viaRelay: boolean) => Promise<void>> {
+  const u = ADDR.underlay[up.index]!;
+  const mainPort = ADDR.wgPort + 1 + up.index;
+  const upKey = lab.upWg.has(up.upDev) ? await peerKey(up.ns, up.upDev) : null;
+  const mainKey = await peerKey(lab.ns.main, up.mainDev);
+  return async (viaRelay) => {
+    const upEndpoint = viaRelay ? `${u.up}:${RELAY_PORT_UP}` : `${u.main}:${mainPort}`;
+    const mainEndpoint = viaRelay ? `${u.up}:${RELAY_PORT_MAIN}` : `${u.up}:${ADDR.wgPort}`;
+    if (upKey) await must(inNs(up.ns, ['wg', 'set', up.upDev, 'peer', upKey, 'endpoint', upEndpoint]));
+    await must(inNs(lab.ns.main, ['wg', 'set', up.mainDev, 'peer', mainKey, 'endpoint', mainEndpoint]));
+  };
+}
+
+async function waitReady(child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 500 && Date.now() < deadline; i++) {
+    if (existsSync(log) && readFileSync(log, 'utf8').includes('"ev":"ready"')) return;
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    await sleep(20);
+  }
+  const text = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+  throw new Error(`the delayer did not start: ${text || 'no output'}`);
+}
+
+/** Adds `rttMs` to the uplink's round trip: every datagram of its WireGuard tunnel is held
+ *  rttMs/2 each way, ± jitterMs/2 at random (order kept, so jitter never reorders). Everything
+ *  through the tunnel is delayed: probes, flows, keepalives. At most `maxQueue` datagrams wait
+ *  per direction; more are dropped. Replaces latency already on this uplink. */
+export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0, maxQueue = 2048): Promise<ActiveFault> {
+  await removeLatency(lab, up);
+  const u = ADDR.underlay[up.index]!;
+  const oneWayMs = Math.max(0, rttMs) / 2;
+  const oneWayJitterMs = Math.min(oneWayMs, Math.max(0, jitterMs) / 2);
+  const args = {
+    a: { host: u.up, port: RELAY_PORT_MAIN }, aPeer: { host: u.main, port: ADDR.wgPort + 1 + up.index },
+    b: { host: u.up, port: RELAY_PORT_UP }, bPeer: { host: u.up, port: ADDR.wgPort },
+    delayMs: oneWayMs, jitterMs: oneWayJitterMs, maxQueue, reportMs: 5000,
+  };
+  const log = logPath(lab, `delayer-${up.name}`);
+  const child = lab.procs.start(`delayer ${up.name}`, inNs(up.ns, [process.execPath, AGENTS + 'delayer.mjs', JSON.stringify(args)]), { logFile: log });
+  let byLab = relays.get(lab);
+  if (!byLab) relays.set(lab, byLab = new Map());
+  byLab.set(up.name, { child, holdMs: oneWayMs + oneWayJitterMs });
+  saveState(lab);
+  try {
+    await waitReady(child, log, 5000);
+    const point = await tunnelPointer(lab, up);
+    // point both ends at the relay, block the direct path (no end can roam back past the relay
+    // any more), point them again (in case a direct packet in between did make one roam back)
+    await point(true);
+    await must(inNs(up.ns, ['nft', '-f', '-']), { input: `table ip ${DELAY_TABLE} {\n`
+      + ` chain direct_in { type filter hook input priority -5; ip saddr ${u.main} udp dport ${ADDR.wgPort} drop; }\n`
+      + ` chain direct_out { type filter hook output priority -5; ip daddr ${u.main} udp sport ${ADDR.wgPort} drop; }\n}\n` });
+    await point(true);
+  } catch (e) {
+    await removeLatency(lab, up);
+    throw e;
+  }
+  const jitter = jitterMs > 0 ? ` ± ${jitterMs} ms` : '';
+  return { kind: 'latency', uplink: up, at: Date.now(), describe: `${up.name} +${rttMs} ms round trip${jitter}` };
+}
+
+/** Takes the relay out without losing what it holds. The relay stops delaying new datagrams,
+ *  the direct path opens and both ends are pointed at each other while it still forwards; once
+ *  what it held has gone out it stops and both ends are pointed straight again. That last step is
+ *  needed: a datagram coming from the relay makes an end roam back to it, and two ends can keep
+ *  each other on it that way. Only what is sent between the relay's exit and the last `wg set`
+ *  (a few ms) is lost. A no-op when the uplink has no latency. */
+async function removeLatency(lab: Lab, up: Uplink): Promise<void> {
+  const relay = relays.get(lab)?.get(up.name);
+  const blocked = (await run(inNs(up.ns, ['nft', 'list', 'table', 'ip', DELAY_TABLE]))).code === 0;
+  if (!relay && !blocked) return;
+  const point = await tunnelPointer(lab, up);
+  if (relay && relay.child.exitCode === null) relay.child.kill('SIGUSR2');
+  await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', DELAY_TABLE]));
+  await point(false);
+  if (relay) {
+    await sleep(relay.holdMs + 50);
+    await lab.procs.stop(relay.child, 1000);
+    relays.get(lab)?.delete(up.name);
+    await point(false);
   }
 }
