@@ -6,20 +6,11 @@ import { createMwan3Backend, type Mwan3BackendDeps } from '../../src/actions/mwa
 import { parseServiceList } from '../../src/actions/mwan3-files.ts';
 import { memoryLog } from '../../src/platform/log.ts';
 import { nodeClock } from '../../src/platform/node.ts';
-import type { FileSystem, RunOptions, RunResult, Signals } from '../../src/platform/ports.ts';
+import type { RunOptions, RunResult, Signals } from '../../src/platform/ports.ts';
 import { FakeSpawner } from '../fakes/spawner.ts';
+import { MemoryFs } from '../fakes/fs.ts';
 import { iface } from '../fakes/mwan3-sim/sim.ts';
 
-class MemoryFs implements FileSystem {
-  readonly files = new Map<string, string>();
-  async readText(p: string) { return this.files.get(p) ?? null; }
-  async writeAtomic(p: string, t: string) { this.files.set(p, t); }
-  async writeText(p: string, t: string) { this.files.set(p, t); }
-  async mkdirp() { /* directories are implicit */ }
-  async remove(p: string) { for (const k of [...this.files.keys()]) if (k === p || k.startsWith(p + '/')) this.files.delete(k); }
-  async readDir(p: string) { return [...this.files.keys()].filter((k) => k.startsWith(p + '/')).map((k) => k.slice(p.length + 1).split('/')[0]!); }
-  async exists(p: string) { return this.files.has(p); }
-}
 
 class RecordingSignals implements Signals {
   readonly sent: string[] = [];

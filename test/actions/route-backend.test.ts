@@ -3,11 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { InterfaceConfig } from '../../src/config/types.ts';
-import type { FileSystem, RunResult } from '../../src/platform/ports.ts';
+import type { RunResult } from '../../src/platform/ports.ts';
 import { createRouteBackend } from '../../src/actions/route-backend.ts';
 import { memoryLog } from '../../src/platform/log.ts';
 import { FakeClock } from '../fakes/clock.ts';
 import { FakeSpawner } from '../fakes/spawner.ts';
+import { MemoryFs } from '../fakes/fs.ts';
 
 function uplink(name: string, device: string, gateway: string, over: Partial<InterfaceConfig> = {}): InterfaceConfig {
   return {
@@ -21,19 +22,7 @@ const wanb = uplink('wanb', 'eth2', '198.51.100.1', { weight: 2 });
 const lte = uplink('lte', 'wwan0', '203.0.113.1', { metric: 5 });
 const addrs: Record<string, string> = { eth1: '192.0.2.10', eth2: '198.51.100.10', wwan0: '203.0.113.10' };
 
-function memoryFs(events: string[]): FileSystem & { files: Map<string, string> } {
-  const files = new Map<string, string>();
-  return {
-    files,
-    readText: async (p) => files.get(p) ?? null,
-    writeAtomic: async (p, t) => { events.push(`write ${p}`); files.set(p, t); },
-    writeText: async (p, t) => { events.push(`write ${p}`); files.set(p, t); },
-    mkdirp: async () => undefined,
-    remove: async (p) => { files.delete(p); },
-    readDir: async () => [],
-    exists: async (p) => files.has(p),
-  };
-}
+const memoryFs = (events: string[]) => new MemoryFs({}, { onWrite: (p) => events.push(`write ${p}`) });
 
 const ok = (stdout = '', stderr = ''): RunResult => ({ code: 0, signal: null, stdout, stderr });
 

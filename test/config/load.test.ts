@@ -6,22 +6,14 @@ import { DEFAULT_HEALTH } from '../../src/config/defaults.ts';
 import { formatProblems, loadConfig, summarizeProblems } from '../../src/config/load.ts';
 import type { ConfigProblem } from '../../src/config/types.ts';
 import { nodeFs } from '../../src/platform/node.ts';
-import type { FileSystem } from '../../src/platform/ports.ts';
 import { FakeSpawner } from '../fakes/spawner.ts';
+import { MemoryFs } from '../fakes/fs.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const MWAN3_DEFAULT = readFileSync(fileURLToPath(new URL('../../../shared/fixtures/openwrt/mwan3.default', import.meta.url)), 'utf8');
 
 /** Read-only files in memory, for configs too small to deserve a fixture directory. */
-function memFs(files: Record<string, string>): FileSystem {
-  const no = async () => { throw new Error('read-only'); };
-  return {
-    readText: async (p) => files[p] ?? null,
-    exists: async (p) => p in files,
-    readDir: async () => [],
-    writeAtomic: no, writeText: no, mkdirp: no, remove: no,
-  };
-}
+const memFs = (files: Record<string, string>) => new MemoryFs(files, { readOnly: true });
 
 const errors = (ps: ConfigProblem[]) => ps.filter((p) => p.severity === 'error');
 const warnings = (ps: ConfigProblem[]) => ps.filter((p) => p.severity === 'warning');

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createMqttPublisher } from '../../src/mqtt/publisher.ts';
 import type { MqttConfig, PolicyConfig } from '../../src/config/types.ts';
-import type { FileSystem } from '../../src/platform/ports.ts';
+import { MemoryFs } from '../fakes/fs.ts';
 import { memoryLog } from '../../src/platform/log.ts';
 import { FakeClock } from '../fakes/clock.ts';
 import { FakeBroker, advance, settle } from './fake-broker.ts';
@@ -10,13 +10,7 @@ import { T0, snapshot, uplink } from './sample.ts';
 
 const policies: PolicyConfig[] = [{ name: 'balanced', members: [{ iface: 'wg0', metric: 1, weight: 1 }, { iface: 'wg1', metric: 1, weight: 1 }] }];
 
-function memFs(files: Record<string, string> = {}): FileSystem {
-  return {
-    readText: async (p) => files[p] ?? null,
-    writeAtomic: async () => undefined, writeText: async () => undefined, mkdirp: async () => undefined,
-    remove: async () => undefined, readDir: async () => [], exists: async (p) => p in files,
-  };
-}
+const memFs = (files: Record<string, string> = {}) => new MemoryFs(files);
 
 function config(over: Partial<MqttConfig> = {}): MqttConfig {
   return {

@@ -2,25 +2,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { CoreEvent } from '../../src/core/events.ts';
 import { memoryLog } from '../../src/platform/log.ts';
-import type { FileSystem } from '../../src/platform/ports.ts';
 import { fpingArgv, fpingEnv, Prober } from '../../src/probes/fping-driver.ts';
 import { FakeClock } from '../fakes/clock.ts';
 import { FakeSpawner } from '../fakes/spawner.ts';
+import { MemoryFs } from '../fakes/fs.ts';
 import { iface } from '../core/config-fixture.ts';
 
-function memFs(): FileSystem & { files: Map<string, string> } {
-  const files = new Map<string, string>();
-  return {
-    files,
-    readText: async (p) => files.get(p) ?? null,
-    writeAtomic: async (p, t) => { files.set(p, t); },
-    writeText: async (p, t) => { files.set(p, t); },
-    mkdirp: async () => undefined,
-    remove: async (p) => { files.delete(p); },
-    readDir: async () => [],
-    exists: async (p) => files.has(p),
-  };
-}
+const memFs = () => new MemoryFs();
 
 function setup() {
   const clock = new FakeClock();
