@@ -49,26 +49,39 @@ async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<vo
   throw new Error(`timed out waiting for ${what}`);
 }
 
-test('real fping: answers, a cut becomes loss on every target, a killed fping is reported and restarted', async () => {
-  setUp();
-  if (skip) { console.log(`SKIP: fping driver network test skipped because ${skip}`); return; }
+type Result = Extract<CoreEvent, { kind: 'probeResult' }>;
+
+/** A prober on the real fping inside the probe namespace, recording its events. */
+function realProber(name: string, family: 'ipv4' | 'ipv6', trackIps: string[]) {
   const events: CoreEvent[] = [];
-  const i = { ...iface('wg0', 1), device: 'wpfa', trackIps: ['10.201.0.2', '10.201.0.3'] };
+  const i = { ...iface(name, 1), family, device: 'wpfa', trackIps };
   const prober = new Prober({
     spawner: nodeSpawner, clock: nodeClock, fs: nodeFs, signals: nodeSignals, log: memoryLog(), runDir: dir,
     fpingPath: join(dir, 'fping'), mode: { wrap: false, fwmark: false }, env: process.env, emit: (e) => events.push(e),
   }, i);
-  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  const results = () => events.filter((e) => e.kind === 'probeResult') as Result[];
+  return { prober, events, results };
+}
+
+/** Answers from every target, then (after a cut) losses on every target. */
+async function answersThenLoss(results: () => Result[], targets: number): Promise<void> {
+  await waitFor('answers from every target', () => new Set(results().filter((r) => r.ok).map((r) => r.target)).size === targets);
+  // hard cut: drop everything arriving at the targets
+  inNs(targetNs, 'nft', 'add rule inet fault in iifname "wpfb" drop');
+  const before = results().length;
+  await waitFor('losses on every target', () => {
+    const after = results().slice(before).filter((r) => !r.ok);
+    return new Set(after.map((r) => r.target)).size === targets && after.length >= 6;
+  });
+}
+
+test('real fping: answers, a cut becomes loss on every target, a killed fping is reported and restarted', async () => {
+  setUp();
+  if (skip) { console.log(`SKIP: fping driver network test skipped because ${skip}`); return; }
+  const { prober, events, results } = realProber('wg0', 'ipv4', ['10.201.0.2', '10.201.0.3']);
   try {
     prober.start();
-    await waitFor('answers from both targets', () => new Set(results().filter((r) => r.ok).map((r) => r.target)).size === 2);
-    // hard cut: drop everything arriving at the targets
-    inNs(targetNs, 'nft', 'add rule inet fault in iifname "wpfb" drop');
-    const before = results().length;
-    await waitFor('losses on both targets', () => {
-      const after = results().slice(before).filter((r) => !r.ok);
-      return new Set(after.map((r) => r.target)).size === 2 && after.length >= 6;
-    });
+    await answersThenLoss(results, 2);
     inNs(targetNs, 'nft', 'flush chain inet fault in');
     const mark = results().length;
     await waitFor('answers again', () => results().slice(mark).some((r) => r.ok));
@@ -90,22 +103,10 @@ test('real fping: answers, a cut becomes loss on every target, a killed fping is
 test('real fping over IPv6 (mwan3 family ipv6): answers, then loss when cut', async () => {
   setUp();
   if (skip) { console.log(`SKIP: fping driver IPv6 test skipped because ${skip}`); return; }
-  const events: CoreEvent[] = [];
-  const i = { ...iface('wg6', 2), family: 'ipv6' as const, device: 'wpfa', trackIps: ['fd00:201::2', 'fd00:201::3'] };
-  const prober = new Prober({
-    spawner: nodeSpawner, clock: nodeClock, fs: nodeFs, signals: nodeSignals, log: memoryLog(), runDir: dir,
-    fpingPath: join(dir, 'fping'), mode: { wrap: false, fwmark: false }, env: process.env, emit: (e) => events.push(e),
-  }, i);
-  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  const { prober, results } = realProber('wg6', 'ipv6', ['fd00:201::2', 'fd00:201::3']);
   try {
     prober.start();
-    await waitFor('IPv6 answers from both targets', () => new Set(results().filter((r) => r.ok).map((r) => r.target)).size === 2);
-    inNs(targetNs, 'nft', 'add rule inet fault in iifname "wpfb" drop');
-    const before = results().length;
-    await waitFor('IPv6 losses on both targets', () => {
-      const after = results().slice(before).filter((r) => !r.ok);
-      return new Set(after.map((r) => r.target)).size === 2 && after.length >= 6;
-    });
+    await answersThenLoss(results, 2);
   } finally {
     await prober.stop();
     tearDown();
