@@ -4,7 +4,7 @@ import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts'
 import { makeLog } from './platform/log.ts';
 import type { Platform } from './platform/ports.ts';
 import type { Config } from './config/types.ts';
-import { DEFAULT_MMX_MASK } from './config/defaults.ts';
+import { DEFAULT_GLOBAL, DEFAULT_MQTT } from './config/defaults.ts';
 import type { StatusSnapshot } from './status/model.ts';
 import { renderStatus } from './status/render.ts';
 import { VERSION } from './version.ts';
@@ -44,7 +44,7 @@ export async function cli(p: Platform): Promise<number | undefined> {
       return EXIT_OK;
     }
     case 'handback': {
-      let config = await loadOrReport(p, log, parsed.configDir);
+      let config = await loadOrReport(p, parsed.configDir);
       if (!config) {
         // Stop and package removal run this: a broken config must not keep an uplink forced
         // offline. mwan3's hand-back needs only the ownership record (names and devices).
@@ -70,18 +70,13 @@ export async function cli(p: Platform): Promise<number | undefined> {
   }
 }
 
-/** Just enough configuration for the mwan3 backend to hand back what its record holds. */
+/** Just enough configuration for the mwan3 backend to hand back what its record holds: the
+ *  defaults, backend mwan3, no draining (there is nothing to drain on the way back). */
 function fallbackConfig(): Config {
   return {
-    global: {
-      enabled: true, backend: 'mwan3', logLevel: 'info', drain: false, drainOnRecovery: false, unknownHandbackMs: 0,
-      routeTable: 'main', routeMetric: 0, routeResilient: true, routeIdleTimerS: 30, mmxMask: DEFAULT_MMX_MASK, mwan3Wrap: 'off', fpingPath: 'fping',
-    },
+    global: { ...DEFAULT_GLOBAL, backend: 'mwan3', drain: false, drainOnRecovery: false },
     interfaces: [],
     policies: [],
-    mqtt: {
-      enabled: false, host: '', port: 0, tls: false, tlsInsecure: false, clientId: '', baseTopic: '', discovery: false,
-      discoveryPrefix: '', publishIntervalMs: 0, keepaliveS: 0,
-    },
+    mqtt: { ...DEFAULT_MQTT, enabled: false, clientId: '', baseTopic: '' },
   };
 }

@@ -56,7 +56,7 @@ export function createBackend(p: Platform, log: Log, config: Config, runDir: str
 
 /** Loads and validates the configuration (devices only netifd knows are looked up with ubus);
  *  prints problems. null = do not run. */
-export async function loadOrReport(p: Platform, log: Log, configDir: string): Promise<Config | null> {
+export async function loadOrReport(p: Platform, configDir: string): Promise<Config | null> {
   const { config, problems } = await loadConfig({ fs: p.fs, spawner: p.spawner }, configDir, { hostname: p.hostname() });
   // the lines already say error/warning: only the program name goes in front (for logread)
   for (const line of formatProblems(problems).split('\n')) if (line) p.write('stderr', `wanpulse: ${line}\n`);
@@ -116,7 +116,7 @@ export class Daemon {
   /** Returns an exit code when the daemon must not run; undefined once it is running. */
   async start(): Promise<number | undefined> {
     const { p, log } = this;
-    const config = await loadOrReport(p, log, this.o.configDir);
+    const config = await loadOrReport(p, this.o.configDir);
     if (!config) { log.error('configuration has errors: not starting (wanpulse check-config shows them)'); return EXIT_CONFIG; }
     this.log.setLevel?.(config.global.logLevel);
     if (!config.global.enabled) { log.info('disabled in /etc/config/wanpulse (option enabled 0): exiting'); return EXIT_OK; }
@@ -298,7 +298,7 @@ export class Daemon {
     if (this.stopping) return;
     const { p, log } = this;
     log.info('SIGHUP: reloading configuration');
-    const config = await loadOrReport(p, log, this.o.configDir);
+    const config = await loadOrReport(p, this.o.configDir);
     if (!config) { log.error('reload: configuration has errors; keeping the running one'); return; }
     if (config.global.backend !== this.config.global.backend) log.warn(`reload: backend change (${this.config.global.backend} -> ${config.global.backend}) takes effect after a restart`);
     config.global.backend = this.config.global.backend;

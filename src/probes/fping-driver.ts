@@ -64,6 +64,7 @@ export class Prober {
   private child: ChildProcess | null = null;
   private seq: Sequencer | null = null;
   private deadlineTimer: TimerHandle | null = null;
+  private armedFor = NaN;
   private restartTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_MIN_MS;
   private startedAt = 0;
@@ -151,10 +152,13 @@ export class Prober {
 
   /** One timer at the next deadline (not a fixed tick): detection is not delayed by polling. */
   private armDeadline(): void {
-    if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
-    this.deadlineTimer = null;
     if (!this.seq || this.stopped) return;
-    const wait = Math.max(1, this.seq.nextDeadline() - this.d.clock.nowMs());
+    const deadline = this.seq.nextDeadline();
+    // the hot path: most results leave the earliest deadline where it was; keep that timer
+    if (this.deadlineTimer && deadline === this.armedFor) return;
+    if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
+    this.armedFor = deadline;
+    const wait = Math.max(1, deadline - this.d.clock.nowMs());
     this.deadlineTimer = this.d.clock.setTimer(wait, () => {
       this.deadlineTimer = null;
       if (!this.seq) return;
