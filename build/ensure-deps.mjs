@@ -28,7 +28,7 @@ if (!existsSync(join(root, 'node_modules/.package-lock.json')) || !existsSync(jo
 const wanted = readFileSync(join(root, 'build/deps-debian.txt'), 'utf8')
   .split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean)
   .map((l) => l.split(/\s+/));
-const missing = wanted.filter(([, cmd]) => !have(cmd)).map(([pkg]) => pkg);
+const missing = wanted.filter(([, ...cmds]) => cmds.some((cmd) => !have(cmd))).map(([pkg]) => pkg);
 if (missing.length) {
   if (process.getuid?.() !== 0) {
     console.error(`[deps] missing Debian packages: ${missing.join(' ')} (run as root, or: apt-get install ${missing.join(' ')})`);

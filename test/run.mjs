@@ -6,9 +6,11 @@
 // Mosquitto); they run one at a time after the unit tests. `--unit` runs only the others.
 // Usage: node test/run.mjs [--unit] [--no-typecheck] [filter…]
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { declaredCommands, problemWith } from './support/programs.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -39,12 +41,28 @@ function ensureInstalled() {
 
 const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
+// Every test process (and every Node process it starts) records the programs it spawns; after the
+// file ran, each must be declared in build/deps-debian.txt and installed (test/support/programs.mjs).
+const GUARD = pathToFileURL(join(root, 'test/support/spawn-guard.mjs')).href;
+const spawnLogs = mkdtempSync(join(tmpdir(), 'wanpulse-spawnlog-'));
+let fileNo = 0;
+let declared = null;
+
+function undeclaredPrograms(logFile) {
+  if (!existsSync(logFile)) return [];
+  declared ??= declaredCommands();
+  const names = [...new Set(readFileSync(logFile, 'utf8').split('\n').filter(Boolean))];
+  return names.map((n) => problemWith(n, declared)).filter(Boolean);
+}
+
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const spawnLog = join(spawnLogs, `${++fileNo}.log`);
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --import=${GUARD}`.trim();
+    const child = spawn(process.execPath, ['--import', GUARD, '--import', 'tsx', file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', WANPULSE_SPAWN_LOG: spawnLog, NODE_OPTIONS: nodeOptions },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -53,7 +71,8 @@ function runFile(file) {
     const timer = setTimeout(() => { out += `\n[test/run] ${file} killed after ${FILE_TIMEOUT_MS} ms\n`; child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
-      const text = strip(out);
+      let text = strip(out);
+      const undeclared = undeclaredPrograms(spawnLog);
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
@@ -61,6 +80,10 @@ function runFile(file) {
       let f = 0;
       if (Number.isNaN(total) || Number.isNaN(passed)) f = 1; // crashed before uvu's summary
       else { p = passed; f = total - passed - skipped; if (code !== 0 && f === 0) f = 1; }
+      if (undeclared.length) {
+        f += 1;
+        text += `\n[test/run] this file ${undeclared.join('; ')}\n`;
+      }
       resolve({ file, code, p, f, skipped, text, ms: Date.now() - started });
     });
   });
@@ -94,6 +117,7 @@ async function main() {
   });
   await Promise.all(workers);
   for (const f of net) report(await runFile(f));
+  rmSync(spawnLogs, { recursive: true, force: true });
   console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed > 0 ? 1 : 0);
 }

@@ -1,5 +1,5 @@
 // The mwan3 switchover backend: wanpulse *owns* an interface while it holds it down, exactly as
-// ../shared/design/mwan3-contract.md §4 describes.
+// docs/mwan3-backend.md describes (how mwan3 itself works: docs/mwan3.md).
 //
 // Down: 1 STATUS=offline (so the tracker's own `disconnected` on USR1 is skipped as a duplicate),
 //       2 `disconnected` hotplug event (routing switches: the latency that counts), 3 drain the

@@ -1,4 +1,4 @@
-// The subset of the txiki.js v26 API wanpulse uses, declared from ../shared/design/txiki-runtime.md
+// The subset of the txiki.js v26 API wanpulse uses, declared from the runtime notes in docs/txiki.md
 // (the npm package @txikijs/types describes the pre-2026 API and is not used).
 
 export interface TjsProcess {

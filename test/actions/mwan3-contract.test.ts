@@ -1,4 +1,4 @@
-// The mwan3 contract (../shared/design/mwan3-contract.md §4) against a simulated router: recording
+// The mwan3 contract (docs/mwan3-backend.md) against a simulated router: recording
 // hotplug-call / conntrack / ipset / ubus executables and fake mwan3track processes that really
 // handle USR1/USR2/TERM (test/fakes/mwan3-sim/). Real processes, real files, real signals.
 import { test } from 'uvu';

@@ -10,7 +10,8 @@ import { FakeSpawner } from '../fakes/spawner.ts';
 import { MemoryFs } from '../fakes/fs.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
-const MWAN3_DEFAULT = readFileSync(fileURLToPath(new URL('../../../shared/fixtures/openwrt/mwan3.default', import.meta.url)), 'utf8');
+// An OpenWrt-shaped /etc/config/mwan3 of our own (two WireGuard uplinks, disabled IPv6 twins).
+const MWAN3_SAMPLE = readFileSync(fileURLToPath(new URL('../fixtures/openwrt/mwan3.two-tunnels', import.meta.url)), 'utf8');
 
 /** Read-only files in memory, for configs too small to deserve a fixture directory. */
 const memFs = (files: Record<string, string>) => new MemoryFs(files, { readOnly: true });
@@ -20,43 +21,45 @@ const warnings = (ps: ConfigProblem[]) => ps.filter((p) => p.severity === 'warni
 const load = (files: Record<string, string>, spawner?: FakeSpawner) =>
   loadConfig(spawner ? { fs: memFs(files), spawner } : { fs: memFs(files) }, '/etc/config', { hostname: 'router1' });
 
-test("mwan3's shipped config and no wanpulse file: only wan is tracked, with mark 0x100", async () => {
-  const { config, problems } = await load({ '/etc/config/mwan3': MWAN3_DEFAULT });
+test('an OpenWrt-shaped mwan3 file and no wanpulse file: the two enabled tunnels, marks by position', async () => {
+  const { config, problems } = await load({ '/etc/config/mwan3': MWAN3_SAMPLE });
   assert.equal(errors(problems), []);
   assert.equal(warnings(problems).map((p) => [p.file, p.line]), [['/etc/config/wanpulse', 0]]);
   assert.ok(config);
-  assert.equal(config.interfaces.map((i) => i.name), ['wan']);
-  const wan = config.interfaces[0]!;
-  assert.equal([wan.mwan3Id, wan.mark, wan.family, wan.device, wan.deviceKnown], [1, 0x100, 'ipv4', 'wan', false]);
-  assert.equal(wan.trackIps, ['1.0.0.1', '1.1.1.1', '208.67.222.222', '208.67.220.220']);
-  assert.equal(wan.health, { ...DEFAULT_HEALTH, reliability: 2 });
+  assert.equal(config.interfaces.map((i) => i.name), ['wg0', 'wg1']);
+  const [wg0, wg1] = config.interfaces as [typeof config.interfaces[0], typeof config.interfaces[0]];
+  assert.equal([wg0.mwan3Id, wg0.mark, wg0.family, wg0.device, wg0.deviceKnown], [1, 0x100, 'ipv4', 'wg0', false]);
+  assert.equal([wg1.mwan3Id, wg1.mark], [3, 0x300]); // the disabled wg0_6 still takes number 2
+  assert.equal(wg0.trackIps, ['10.200.0.1', '9.9.9.9', '149.112.112.112']);
+  assert.equal(wg1.trackIps, ['10.200.1.1', '1.0.0.1']);
+  assert.equal(wg0.health, { ...DEFAULT_HEALTH, reliability: 2 });
+  assert.equal(wg1.health, { ...DEFAULT_HEALTH, reliability: 1 });
   assert.is(config.global.backend, 'mwan3');
   assert.is(config.global.mmxMask, 0x3f00);
-  assert.equal(config.policies.map((p) => [p.name, p.used]), [
-    ['wan_only', false], ['wanb_only', false], ['balanced', true], ['wan_wanb', false], ['wanb_wan', false],
-  ]);
-  assert.equal(config.policies[2]!.members, [
-    { iface: 'wan', metric: 1, weight: 3 }, { iface: 'wanb', metric: 1, weight: 3 },
-    { iface: 'wan6', metric: 1, weight: 3 }, { iface: 'wanb6', metric: 1, weight: 3 },
+  assert.equal(config.policies.map((p) => [p.name, p.used]), [['balanced', true], ['wg0_wg1', false], ['wg1_only', false]]);
+  assert.equal(config.policies[0]!.members, [
+    { iface: 'wg0', metric: 1, weight: 1 }, { iface: 'wg1', metric: 1, weight: 1 },
+    { iface: 'wg0_6', metric: 1, weight: 1 }, { iface: 'wg1_6', metric: 1, weight: 1 },
   ]);
   assert.equal(config.untracked, []);
   assert.equal([config.mqtt.enabled, config.mqtt.clientId, config.mqtt.baseTopic], [false, 'wanpulse-router1', 'wanpulse/router1']);
 });
 
 test('with a spawner, devices only netifd knows come from ubus', async () => {
-  const dump = JSON.stringify({ interface: [{ interface: 'wan', l3_device: 'pppoe-wan' }] });
+  const dump = JSON.stringify({ interface: [{ interface: 'wg0', l3_device: 'wg-home' }] });
   const spawner = new FakeSpawner(() => ({ code: 0, signal: null, stdout: dump, stderr: '' }));
-  const { config } = await load({ '/etc/config/mwan3': MWAN3_DEFAULT }, spawner);
-  assert.equal([config!.interfaces[0]!.device, config!.interfaces[0]!.deviceKnown], ['pppoe-wan', true]);
+  const { config } = await load({ '/etc/config/mwan3': MWAN3_SAMPLE }, spawner);
+  assert.equal([config!.interfaces[0]!.device, config!.interfaces[0]!.deviceKnown], ['wg-home', true]);
+  assert.equal([config!.interfaces[1]!.device, config!.interfaces[1]!.deviceKnown], ['wg1', false]);
 });
 
 test('without ubus the interface name stands in, and the warning points at the mwan3 section', async () => {
   const spawner = new FakeSpawner();
   spawner.missing.add('ubus');
-  const { config, problems } = await load({ '/etc/config/mwan3': MWAN3_DEFAULT }, spawner);
-  assert.is(config!.interfaces[0]!.device, 'wan');
-  const w = problems.find((p) => /device unknown/.test(p.message));
-  assert.equal([w?.file, w?.line, w?.severity], ['/etc/config/mwan3', 7, 'warning']);
+  const { config, problems } = await load({ '/etc/config/mwan3': MWAN3_SAMPLE }, spawner);
+  assert.is(config!.interfaces[0]!.device, 'wg0');
+  const w = problems.filter((p) => /device unknown/.test(p.message));
+  assert.equal(w.map((p) => [p.file, p.line, p.severity]), [['/etc/config/mwan3', 11, 'warning'], ['/etc/config/mwan3', 45, 'warning']]);
 });
 
 test('lab-like route config: interfaces from wanpulse only, one implicit policy', async () => {
@@ -165,7 +168,7 @@ test('mwan3 checks: reliability above the targets, too many interfaces for the m
 
 test('globals enabled 0 still loads (the daemon exits at once); anonymous sections work', async () => {
   const { config, problems } = await load({
-    '/etc/config/mwan3': MWAN3_DEFAULT,
+    '/etc/config/mwan3': MWAN3_SAMPLE,
     '/etc/config/wanpulse': "config globals\n option enabled 0\n option flap_window_s 60\n",
   });
   assert.equal(problems, []);
@@ -175,10 +178,10 @@ test('globals enabled 0 still loads (the daemon exits at once); anonymous sectio
 
 test('mqtt: tls moves the default port, password_file wins, a missing ca_file is an error', async () => {
   const base = "config mqtt 'mqtt'\n option enabled 1\n option tls 1\n option username u\n option password inline\n option password_file /etc/wanpulse.pw\n";
-  const good = await load({ '/etc/config/mwan3': MWAN3_DEFAULT, '/etc/config/wanpulse': base, '/etc/wanpulse.pw': 's3cret\n' });
+  const good = await load({ '/etc/config/mwan3': MWAN3_SAMPLE, '/etc/config/wanpulse': base, '/etc/wanpulse.pw': 's3cret\n' });
   assert.equal(errors(good.problems), []);
   assert.equal([good.config!.mqtt.port, good.config!.mqtt.password, good.config!.mqtt.tls], [8883, 's3cret', true]);
-  const bad = await load({ '/etc/config/mwan3': MWAN3_DEFAULT, '/etc/config/wanpulse': base + " option ca_file /etc/ca.pem\n" });
+  const bad = await load({ '/etc/config/mwan3': MWAN3_SAMPLE, '/etc/config/wanpulse': base + " option ca_file /etc/ca.pem\n" });
   assert.equal(errors(bad.problems).map((p) => p.line), [6, 7]);
 });
 
@@ -196,7 +199,7 @@ test('formatProblems prints file:line: severity: message, sorted by line within 
 
 test('a broken /etc/config/network only warns: it merely hints at devices', async () => {
   const { config, problems } = await load({
-    '/etc/config/mwan3': MWAN3_DEFAULT,
+    '/etc/config/mwan3': MWAN3_SAMPLE,
     '/etc/config/network': "config interface 'wan'\n option proto 'dhcp\n",
   });
   assert.ok(config);

@@ -5,7 +5,9 @@ import * as assert from 'uvu/assert';
 import { parseUci, sectionRef, uciGet, uciList, type UciSection } from '../../src/config/uci.ts';
 
 // the file OpenWrt's mwan3 package ships, kept beside the project (never copied into it)
-const MWAN3_DEFAULT = fileURLToPath(new URL('../../../shared/fixtures/openwrt/mwan3.default', import.meta.url));
+// An OpenWrt-shaped /etc/config/mwan3 of our own: comments, named and anonymous sections, lists,
+// both quote styles, every option mwan3 reads.
+const MWAN3_SAMPLE = fileURLToPath(new URL('../fixtures/openwrt/mwan3.two-tunnels', import.meta.url));
 
 const values = (s: UciSection, name: string) => uciList(s, name).map((v) => v.value);
 const one = (text: string) => {
@@ -13,28 +15,33 @@ const one = (text: string) => {
   return { ...r, s: r.sections[0]! };
 };
 
-test('reads the mwan3 file OpenWrt ships: every section, list order and line', () => {
-  const { sections, problems } = parseUci(readFileSync(MWAN3_DEFAULT, 'utf8'), 'mwan3');
+test('reads an OpenWrt-shaped mwan3 file: every section, list order and line', () => {
+  const { sections, problems } = parseUci(readFileSync(MWAN3_SAMPLE, 'utf8'), 'mwan3');
   assert.equal(problems, []);
   const count = (type: string) => sections.filter((s) => s.type === type).length;
-  assert.equal([count('globals'), count('interface'), count('member'), count('policy'), count('rule')], [1, 4, 10, 5, 3]);
+  assert.equal([count('globals'), count('interface'), count('member'), count('policy'), count('rule')], [1, 4, 5, 3, 4]);
   const ifaces = sections.filter((s) => s.type === 'interface');
-  assert.equal(ifaces.map((s) => s.name), ['wan', 'wan6', 'wanb', 'wanb6']);
+  assert.equal(ifaces.map((s) => s.name), ['wg0', 'wg0_6', 'wg1', 'wg1_6']);
   assert.equal(ifaces.map((s) => s.index), [0, 1, 2, 3]);
-  const wan = ifaces[0]!;
-  assert.is(wan.line, 7);
-  assert.equal(values(wan, 'track_ip'), ['1.0.0.1', '1.1.1.1', '208.67.222.222', '208.67.220.220']);
-  assert.equal(uciList(wan, 'track_ip').map((v) => v.line), [9, 10, 11, 12]);
-  assert.is(uciGet(wan, 'reliability')?.value, '2');
-  assert.is(uciGet(wan, 'reliability')?.line, 14);
+  const wg0 = ifaces[0]!;
+  assert.is(wg0.line, 11);
+  assert.equal(values(wg0, 'track_ip'), ['10.200.0.1', '9.9.9.9', '149.112.112.112']);
+  assert.equal(uciList(wg0, 'track_ip').map((v) => v.line), [15, 16, 17]);
+  assert.is(uciGet(wg0, 'reliability')?.value, '2');
+  assert.is(uciGet(wg0, 'reliability')?.line, 19);
+  assert.equal(values(wg0, 'flush_conntrack'), ['ifdown']);
+  assert.equal(values(ifaces[2]!, 'track_ip'), ['10.200.1.1', '1.0.0.1']); // double quotes
   assert.is(uciGet(sections[0]!, 'mmx_mask')?.value, '0x3F00');
   const balanced = sections.find((s) => s.name === 'balanced')!;
-  assert.equal(values(balanced, 'use_member'), ['wan_m1_w3', 'wanb_m1_w3', 'wan6_m1_w3', 'wanb6_m1_w3']);
+  assert.equal(values(balanced, 'use_member'), ['wg0_m1_w1', 'wg1_m1_w1', 'wg0_6_m1_w1', 'wg1_6_m1_w1']);
+  assert.is(uciGet(balanced, 'last_resort')?.value, 'unreachable');
   const rules = sections.filter((s) => s.type === 'rule');
   assert.equal(rules.map((s) => [s.name, uciGet(s, 'use_policy')?.value]), [
-    ['https', 'balanced'], ['default_rule_v4', 'balanced'], ['default_rule_v6', 'balanced'],
+    ['endpoints', 'default'], ['https', 'balanced'], [null, 'balanced'], ['default_rule_v6', 'balanced'],
   ]);
-  assert.is(uciGet(rules[2]!, 'dest_ip')?.value, '::/0');
+  assert.is(rules[2]!.line, 114);
+  assert.is(uciGet(rules[2]!, 'src_port')?.value, '1024:65535');
+  assert.is(uciGet(rules[3]!, 'dest_ip')?.value, '::/0');
 });
 
 test('quoting: single, double with escapes, concatenation, comments', () => {

@@ -2,6 +2,7 @@
 // shellcheck checks them in the sh dialect; the init script's behaviour is run under BusyBox ash
 // with stand-ins for what /etc/rc.common and procd.sh provide (recording procd_* calls), and a
 // fake `wanpulse` program, so what procd would be told and what lands in the log can be asserted.
+import { program } from '../support/need.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ const tmp = mkdtempSync(join(tmpdir(), `wanpulse-init-${process.pid}-`));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function shellcheck(file: string) {
-  const r = spawnSync('shellcheck', ['-s', 'sh', file], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(program('shellcheck'), ['-s', 'sh', file], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
 }
 
@@ -113,7 +114,7 @@ function runInit(action: string, opts: { uci?: Record<string, string>; checkRc?:
   writeFileSync(harnessFile, harness);
   if (opts.pid !== undefined) writeFileSync(join(dir, 'pid'), opts.pid);
   return new Promise((resolve) => {
-    const child = spawn('/usr/bin/busybox', ['sh', harnessFile, action], {
+    const child = spawn(program('busybox'), ['sh', harnessFile, action], {
       env: { PATH: '/usr/bin:/bin', CHECK_RC: String(opts.checkRc ?? 0), CHECK_OUT: opts.checkOut ?? '', WAIT_PID: opts.pid ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,7 @@
 // `npm run package` (build/package.mjs): the .ipk a user installs with opkg. Built from a stub
 // bundle so the test does not depend on the daemon's sources, unpacked with the standard `tar`,
 // and checked the way opkg and the router would see it.
+import { program } from '../support/need.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -147,8 +148,8 @@ test('two builds of the same tree are byte-identical; the timestamp follows SOUR
 
 test('BusyBox tar (what a router has) unpacks it too', () => {
   const out = mkdtempSync(join(tmp, 'bb-'));
-  assert.is(run('busybox', ['tar', '-xzf', ipk, '-C', out]).code, 0);
-  assert.is(run('busybox', ['tar', '-xzf', join(out, 'data.tar.gz'), '-C', out]).code, 0);
+  assert.is(run(program('busybox'), ['tar', '-xzf', ipk, '-C', out]).code, 0);
+  assert.is(run(program('busybox'), ['tar', '-xzf', join(out, 'data.tar.gz'), '-C', out]).code, 0);
   assert.ok(statSync(join(out, 'usr/sbin/wanpulse')).mode & 0o100);
 });
 
@@ -174,7 +175,7 @@ test('refuses to build when the feed Makefile and package.json disagree on the v
 test('the installed launcher runs the bundle with node as an ES module when there is no tjs', () => {
   const bin = join(dir, 'data/usr/sbin/wanpulse');
   const bundle = join(dir, 'data/usr/share/wanpulse/wanpulse.js');
-  const r = run('/usr/bin/busybox', ['sh', bin, 'status', '--json'], { WANPULSE_BUNDLE: bundle, WANPULSE_RUNTIME: process.execPath });
+  const r = run(program('busybox'), ['sh', bin, 'status', '--json'], { WANPULSE_BUNDLE: bundle, WANPULSE_RUNTIME: process.execPath });
   assert.is(r.code, 0, r.err);
   assert.equal(JSON.parse(r.out).argv, ['status', '--json']);
 });
@@ -183,7 +184,7 @@ test('the launcher prefers tjs: `tjs run <bundle> args…` with TJS_HOME on tmpf
   const fakeBin = mkdtempSync(join(tmp, 'bin-'));
   writeFileSync(join(fakeBin, 'tjs'), '#!/bin/sh\nprintf "%s|" "$@"; echo "TJS_HOME=$TJS_HOME"\n', { mode: 0o755 });
   const bin = join(dir, 'data/usr/sbin/wanpulse');
-  const r = run('/usr/bin/busybox', ['sh', bin, 'run', '--run-dir', '/x y'], { PATH: `${fakeBin}:/usr/bin:/bin`, WANPULSE_BUNDLE: stub, TJS_HOME: '' });
+  const r = run(program('busybox'), ['sh', bin, 'run', '--run-dir', '/x y'], { PATH: `${fakeBin}:/usr/bin:/bin`, WANPULSE_BUNDLE: stub, TJS_HOME: '' });
   assert.is(r.code, 0, r.err);
   assert.is(r.out.trim(), `run|${stub}|run|--run-dir|/x y|TJS_HOME=/tmp/wanpulse-tjs`);
 });
@@ -191,7 +192,7 @@ test('the launcher prefers tjs: `tjs run <bundle> args…` with TJS_HOME on tmpf
 test('without any runtime the launcher exits 2 and says where to get txiki.js', () => {
   const emptyBin = mkdtempSync(join(tmp, 'empty-'));
   const bin = join(dir, 'data/usr/sbin/wanpulse');
-  const r = run('/usr/bin/busybox', ['sh', bin, 'status'], { PATH: emptyBin, WANPULSE_BUNDLE: stub });
+  const r = run(program('busybox'), ['sh', bin, 'status'], { PATH: emptyBin, WANPULSE_BUNDLE: stub });
   assert.is(r.code, 2);
   assert.match(r.err, /no JavaScript runtime/);
   assert.match(r.err, /txiki\.js/);

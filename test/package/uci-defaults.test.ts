@@ -1,6 +1,7 @@
 // /etc/uci-defaults/90-wanpulse: runs after install (default_postinst) and at first boot. It must
 // add only what is missing and never change a value the user set. Run under BusyBox ash with a
 // small fake `uci` that keeps "package.section[.option]=value" lines in a file.
+import { program } from '../support/need.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -36,7 +37,7 @@ function runWith(state: string[]): { code: number | null; state: string[]; commi
   const body = readFileSync(script, 'utf8').replace('/etc/config/wanpulse', db);
   const file = join(dir, 'script.sh');
   writeFileSync(file, body);
-  const r = spawnSync('/usr/bin/busybox', ['sh', file], { env: { PATH: `${dir}:/usr/bin:/bin`, UCI_DB: db }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(program('busybox'), ['sh', file], { env: { PATH: `${dir}:/usr/bin:/bin`, UCI_DB: db }, encoding: 'utf8', timeout: 30_000 });
   let commits = '';
   try { commits = readFileSync(db + '.log', 'utf8'); } catch { /* no commit */ }
   return { code: r.status, state: readFileSync(db, 'utf8').trim().split('\n').filter(Boolean).sort(), commits };
