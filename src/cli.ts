@@ -1,5 +1,6 @@
 // The sub-commands: run, status, check-config, handback, --version.
-import { createBackend, Daemon, EXIT_CONFIG, EXIT_OK, loadOrReport } from './daemon.ts';
+import { Daemon } from './daemon/daemon.ts';
+import { createBackend, EXIT_CONFIG, EXIT_OK, loadOrReport } from './daemon/startup.ts';
 import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts';
 import { makeLog } from './platform/log.ts';
 import type { Platform } from './platform/ports.ts';

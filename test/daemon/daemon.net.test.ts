@@ -7,12 +7,12 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodeSpawner } from '../src/platform/node.ts';
-import type { ChildProcess } from '../src/platform/ports.ts';
-import type { StatusSnapshot } from '../src/status/model.ts';
-import { NetnsSet, netnsUnavailable, sleep } from './net/netns.ts';
+import { nodeSpawner } from '../../src/platform/node.ts';
+import type { ChildProcess } from '../../src/platform/ports.ts';
+import type { StatusSnapshot } from '../../src/status/model.ts';
+import { NetnsSet, netnsUnavailable, sleep } from '../net/netns.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'src/main.ts');
 
 const MWAN3 = `
