@@ -1,4 +1,4 @@
-// The sub-commands: run, status, check-config, handback, --version.
+// The sub-commands: run, status, check-config, handback, setup, --version.
 import { createBackend, Daemon, EXIT_CONFIG, EXIT_OK, loadOrReport } from './daemon.ts';
 import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts';
 import { makeLog } from './platform/log.ts';
@@ -60,6 +60,11 @@ export async function cli(p: Platform): Promise<number | undefined> {
       await backend.stop();
       out('handed back every interface wanpulse held');
       return EXIT_OK;
+    }
+    case 'setup': {
+      // a chunk of its own (dist/wanpulse-setup.js): the daemon's bundle never carries it
+      const { runSetup } = await import('./setup/command.ts');
+      return runSetup(p, parsed.rest);
     }
     case '':
       err(USAGE);
