@@ -99,8 +99,10 @@ export function describe(text: string, file: string): DescribeResult {
     const u = head ? readUplink(s, i, head, file, problems, seen) : null;
     if (u) uplinks.push(u);
   });
-  if (uplinkSections.length === 1) err(uplinkSections[0]!.line, 'only one uplink: setup needs at least two (there is nothing to balance or to fail over to)');
-  if (uplinkSections.length === 0) err(0, 'no `config uplink` sections: give at least two');
+  // a dropped or merged section is already one message: do not add a second about the count
+  const already = problems.some((p) => p.severity === 'error');
+  if (!already && uplinkSections.length === 1) err(uplinkSections[0]!.line, 'only one uplink: setup needs at least two (there is nothing to balance or to fail over to)');
+  if (!already && uplinkSections.length === 0) err(0, 'no `config uplink` sections: give at least two');
   if (head) crossCheck(head, uplinks, file, problems);
   const bad = problems.some((p) => p.severity === 'error');
   return { description: bad || !head ? null : { ...head, file, uplinks }, problems };
