@@ -83,6 +83,13 @@ function wanZone(current: Packages): { ref: string; note: string | null } | stri
   return { ref: zones[i]!.name ?? `@zone[${i}]`, note: null };
 }
 
+/** mwan3 interfaces enabled here that the description does not have: tracked all the same. */
+function otherUplinks(current: Packages, names: string[]): string[] {
+  const others = (current.get('mwan3') ?? []).filter((s) => s.type === 'interface' && s.name && !names.includes(s.name) && s.options.get('enabled') === '1').map((s) => s.name!);
+  if (!others.length) return [];
+  return [`mwan3 interface(s) ${others.join(' ')} are enabled and not part of this setup: mwan3 and wanpulse track them too (off: ${others.map((o) => `uci set mwan3.${o}.enabled=0`).join('; ')}; uci commit mwan3)`];
+}
+
 /** Packages whose text a batch would change. */
 function changes(current: Packages, script: string): string[] {
   const after = clonePackages(current);
@@ -126,7 +133,7 @@ export async function runSetup(p: Platform, args: string[]): Promise<number> {
   const mainChanges = changes(current, mainScript);
   const summary = renderSummary({
     d, keys: found.keys, outDir: a.out, wanZoneRef: zone.ref, wanZoneNote: zone.note, keySources: found.sources,
-    mainChanges, forced: a.force ? own.foreign : [], plans: [main, ...ups.map(([pl]) => pl)],
+    mainChanges, forced: a.force ? own.foreign : [], notes: otherUplinks(current, d.uplinks.map((u) => u.name)),
   });
 
   const wrote = await writeOutputs(p, a.out, [['main.uci', mainScript], ...ups.map(([pl, s]) => [`${pl.router}.uci`, s] as [string, string])], summary);

@@ -2,7 +2,7 @@
 // a private key never appears here.
 import type { Description } from './describe.ts';
 import { formatCidr } from './ipv4.ts';
-import { MAIN_PORT_BASE, peerName, reliabilityOf, ROUTE_METRIC_BASE, TUNNEL_ZONE, type RouterPlan, type TunnelKeys } from './plan.ts';
+import { MAIN_PORT_BASE, peerName, reliabilityOf, ROUTE_METRIC_BASE, TUNNEL_ZONE, type TunnelKeys } from './plan.ts';
 
 export interface SummaryInput {
   d: Description;
@@ -14,7 +14,8 @@ export interface SummaryInput {
   /** what applying the main router's batch changes here: package names, [] = nothing */
   mainChanges: string[];
   forced: string[];
-  plans: RouterPlan[];
+  /** remarks about this router's config, e.g. other mwan3 interfaces */
+  notes: string[];
 }
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -26,10 +27,10 @@ export function renderSummary(x: SummaryInput): string {
   L.push(`wanpulse setup: ${d.uplinks.length} uplinks, mode ${d.mode} (policy wp_${d.mode} in use, wp_${other} ready)`);
   L.push(`LAN ${d.lan.address}/${d.lan.cidr.prefix}; tunnels from ${formatCidr(d.tunnelSubnet)}, MTU ${d.mtu}; public targets ${d.trackIps.join(' ')}`);
   L.push('');
-  L.push(`${pad('uplink', 10)}${pad('main end', 16)}${pad('uplink end', 16)}${pad('endpoint', 22)}${pad('weight', 7)}${pad('metric', 7)}public keys (main / uplink)`);
+  L.push(`${pad('uplink', 10)}${pad('main end', 16)}${pad('uplink end', 16)}${pad('endpoint', 22)}${pad('weight', 7)}${pad('fo-metric', 10)}public keys (main / uplink)`);
   for (const u of d.uplinks) {
     const k = x.keys.get(u.name)!;
-    L.push(`${pad(u.name, 10)}${pad(`${u.mainAddr}/${u.tunnel.prefix}`, 16)}${pad(`${u.upAddr}/${u.tunnel.prefix}`, 16)}${pad(`${u.endpointHost}:${u.endpointPort}`, 22)}${pad(String(u.weight), 7)}${pad(String(u.metric), 7)}${k.mainPublic} / ${k.upPublic}`);
+    L.push(`${pad(u.name, 10)}${pad(`${u.mainAddr}/${u.tunnel.prefix}`, 16)}${pad(`${u.upAddr}/${u.tunnel.prefix}`, 16)}${pad(`${u.endpointHost}:${u.endpointPort}`, 22)}${pad(String(u.weight), 7)}${pad(String(u.metric), 10)}${k.mainPublic} / ${k.upPublic}`);
   }
   const names = d.uplinks.map((u) => u.name).join(' ');
   L.push('');
@@ -48,6 +49,7 @@ export function renderSummary(x: SummaryInput): string {
   }
   L.push('');
   L.push(`keys: ${x.keySources.join('; ')}`);
+  for (const n of x.notes) L.push(`note: ${n}`);
   if (x.forced.length) L.push(`--force: overwrites sections setup did not make: ${x.forced.join(', ')}`);
   L.push(x.mainChanges.length ? `on this router the main batch changes: ${x.mainChanges.join(', ')}` : 'on this router the main batch changes nothing (already applied)');
   return L.join('\n') + '\n';
