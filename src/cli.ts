@@ -64,7 +64,8 @@ export async function cli(p: Platform): Promise<number | undefined> {
     case 'setup': {
       // a chunk of its own (dist/wanpulse-setup.js): the daemon's bundle never carries it
       const { runSetup } = await import('./setup/command.ts');
-      return runSetup(p, parsed.rest);
+      const dir = parsed.configDir === '/etc/config' ? [] : ['--config-dir', parsed.configDir];
+      return runSetup(p, [...dir, ...parsed.rest]);
     }
     case '':
       err(USAGE);
