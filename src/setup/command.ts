@@ -107,7 +107,7 @@ export async function runSetup(p: Platform, args: string[]): Promise<number> {
   const text = await p.fs.readText(a.description);
   if (text === null) { err(`cannot read the description ${a.description} (write one: docs/setup.md)`); return 1; }
   const { description: d, problems } = describe(text, a.description);
-  if (problems.length) p.write('stderr', formatProblems(problems));
+  if (problems.length) p.write('stderr', redactKeys(formatProblems(problems)));
   if (!d) { err(`the description has errors: nothing written`); return 1; }
 
   const current = await readPackages(p, a.configDir);

@@ -32,6 +32,18 @@ test('the bundle loads setup on demand: `wanpulse setup --help`', () => {
   assert.match(r.stdout, /usage: wanpulse setup \[DESCRIPTION\]/);
 });
 
+test('the .ipk ships the setup file beside the bundle', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wpsetup-ipk-'));
+  try {
+    const r = spawnSync(process.execPath, [join(root, 'build/package.mjs'), '--out', dir], { encoding: 'utf8', timeout: 120_000 });
+    assert.is(r.status, 0, r.stderr + r.stdout);
+    const ipk = spawnSync('sh', ['-c', `cd ${dir} && tar xzf *.ipk && tar tzf data.tar.gz`], { encoding: 'utf8' });
+    assert.is(ipk.status, 0, ipk.stderr);
+    assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse\.js$/m);
+    assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse-setup\.js$/m);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 const wg = spawnSync('sh', ['-c', 'command -v wg'], { encoding: 'utf8' }).stdout.trim();
 
 test('a dry run on the real file system: 0600 scripts in a 0700 directory, real keys', () => {
