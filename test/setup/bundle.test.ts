@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, cpSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture } from './harness.ts';
+import { applyBatch, parsePackage, serialize, type Packages } from '../../src/setup/uci-model.ts';
+import { fixture, PACKAGES } from './harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const built = spawnSync(process.execPath, [join(root, 'build/bundle.mjs')], { encoding: 'utf8', timeout: 120_000 });
@@ -63,6 +64,14 @@ test('a dry run on the real file system: 0600 scripts in a 0700 directory, real 
       assert.ok(readFileSync(join(dir, 'out/wg0.uci'), 'utf8').includes(pub) || readFileSync(join(dir, 'out/wg1.uci'), 'utf8').includes(pub), 'the uplink router knows the main key by its public key');
       assert.not.ok(r.stdout.includes(k) || r.stderr.includes(k));
     }
+    // apply the main script to the config dir (the project's batch model) and run check-config
+    const pkgs: Packages = new Map();
+    for (const p of PACKAGES) pkgs.set(p, parsePackage(readFileSync(join(dir, 'config', p), 'utf8'), p));
+    assert.equal(applyBatch(pkgs, readFileSync(join(dir, 'out/main.uci'), 'utf8')).errors, []);
+    for (const p of PACKAGES) writeFileSync(join(dir, 'config', p), serialize(pkgs.get(p)!));
+    const cc = spawnSync(process.execPath, [join(root, 'dist/wanpulse.js'), 'check-config', '--config-dir', join(dir, 'config')], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(cc.status, 0, cc.stderr + cc.stdout);
+    assert.match(cc.stdout, /configuration OK: backend mwan3, 3 tracked interface\(s\): wan \[[^\]]+\], wg0 \[10\.91\.1\.1 1\.1\.1\.1 9\.9\.9\.9\], wg1 \[10\.91\.2\.1 1\.1\.1\.1 9\.9\.9\.9\]/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
