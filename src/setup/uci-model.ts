@@ -76,7 +76,8 @@ export function batchWords(line: string): string[] {
 }
 
 export interface BatchResult {
-  /** packages a command changed (what `commit` would write) */
+  /** packages a command wrote to (what `commit` would save), even when the end result equals
+   *  the start: compare `serialize` before and after for a net change */
   touched: Set<string>;
   /** commands uci would refuse, with their line */
   errors: string[];

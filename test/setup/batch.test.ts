@@ -33,6 +33,20 @@ test('every generated line is a uci batch command with uci quoting', async () =>
   }
 });
 
+test('an uplink router script applied twice to a fresh router: the second run changes nothing', async () => {
+  const r = router();
+  assert.is((await r.run(['--out', '/out'])).code, 0);
+  const pkgs: Packages = new Map(['network', 'firewall'].map((p) => [p, parsePackage(fixture(`fresh/${p}`), p)]));
+  const script = r.fs.files.get('/out/wg0.uci')!;
+  const first = applyBatch(pkgs, script);
+  assert.equal(first.errors, []);
+  assert.equal([...first.touched].sort(), ['firewall', 'network']);
+  const after = ['network', 'firewall'].map((p) => serialize(pkgs.get(p)!));
+  // (the batch still writes: it empties and refills its lists; the files end up the same)
+  assert.equal(applyBatch(pkgs, script).errors, []);
+  assert.equal(['network', 'firewall'].map((p) => serialize(pkgs.get(p)!)), after);
+});
+
 test('uci semantics kept by the model: set "" deletes quietly, set keeps position, reorder is absolute', () => {
   const pkgs: Packages = new Map([['network', parsePackage("\nconfig interface 'a'\n\toption x '1'\n\toption y '2'\n", 'network')]]);
   const r = applyBatch(pkgs, "set network.a.nothere=''\nset network.a.x='3'\nset network.b=route\nreorder network.b=0\nadd_list network.a.l='p'\ndel_list network.a.l='q'\ncommit network\n");
