@@ -259,6 +259,15 @@ function main() {
     console.log(`package: copied the bundle to ${to} for the OpenWrt SDK`);
   }
 
+  // `wanpulse setup` is its own file beside the bundle (build/bundle.mjs), loaded only by that command
+  const setupChunk = join(dirname(bundle), 'wanpulse-setup.js');
+  const bundleTo = pkg.files.find((f) => f.from.bundle)?.to;
+  if (bundleTo && !pkg.files.some((f) => f.to.endsWith('/wanpulse-setup.js'))) {
+    if (existsSync(setupChunk)) pkg.files.push({ from: { path: setupChunk }, to: join(dirname(bundleTo), 'wanpulse-setup.js'), mode: 0o644 });
+    else if (!opts.bundle) fail(`${setupChunk} not found (it is built with the bundle)`);
+    else console.warn(`package: no wanpulse-setup.js beside ${bundle}: this package has no \`wanpulse setup\``);
+  }
+
   const mtimeS = sourceEpochS();
   const files = pkg.files.map((f) => {
     const from = f.from.bundle ? bundle : f.from.path;

@@ -7,6 +7,7 @@ commands:
   status         show every uplink: state, since, RTT, jitter, loss, targets, owner
   check-config   validate /etc/config/wanpulse and /etc/config/mwan3; exit 1 on errors
   handback       hand every interface wanpulse holds back to mwan3 (or the route) and exit
+  setup          the whole multi-uplink network from one description (wanpulse setup --help)
 
 options:
   --config-dir DIR   UCI files (default /etc/config)
@@ -20,10 +21,12 @@ export interface CliArgs {
   configDir: string;
   runDir: string;
   json: boolean;
+  /** setup: its own arguments (everything after the word setup) */
+  rest: string[];
 }
 
 export function parseArgs(args: string[]): CliArgs | string {
-  const out: CliArgs = { command: '', configDir: '/etc/config', runDir: '/var/run/wanpulse', json: false };
+  const out: CliArgs = { command: '', configDir: '/etc/config', runDir: '/var/run/wanpulse', json: false, rest: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -39,6 +42,7 @@ export function parseArgs(args: string[]): CliArgs | string {
       else if (a === '--json') out.json = true;
       else if (a === '--version' || a === '-v') out.command = 'version';
       else if (a === '--help' || a === '-h' || a === 'help') out.command = 'help';
+      else if (a === 'setup' && !out.command) { out.command = a; out.rest = args.slice(i + 1); break; }
       else if (!a.startsWith('-') && !out.command) out.command = a;
       else return `unknown argument: ${a}`;
     } catch (e) {

@@ -1,4 +1,4 @@
-// The sub-commands: run, status, check-config, handback, --version.
+// The sub-commands: run, status, check-config, handback, setup, --version.
 import { Daemon } from './daemon/daemon.ts';
 import { createBackend, EXIT_CONFIG, EXIT_OK, loadOrReport } from './daemon/startup.ts';
 import { formatProblems, loadConfig, summarizeProblems } from './config/load.ts';
@@ -61,6 +61,12 @@ export async function cli(p: Platform): Promise<number | undefined> {
       await backend.stop();
       out('handed back every interface wanpulse held');
       return EXIT_OK;
+    }
+    case 'setup': {
+      // a chunk of its own (dist/wanpulse-setup.js): the daemon's bundle never carries it
+      const { runSetup } = await import('./setup/command.ts');
+      const dir = parsed.configDir === '/etc/config' ? [] : ['--config-dir', parsed.configDir];
+      return runSetup(p, [...dir, ...parsed.rest]);
     }
     case '':
       err(USAGE);

@@ -77,15 +77,21 @@ export function writeConfig(lab: Lab, health: LabHealth = DEFAULT_LAB_HEALTH): {
     `\toption down '${health.down}'`, `\toption up '${health.up}'`,
     ...(health.flapWindowS === undefined ? [] : [`\toption flap_window_s '${health.flapWindowS}'`]),
     ...qualityOptions(health.quality), ''].join('\n');
-  const ifaces = lab.uplinks.map((u) => [
-    `config interface '${u.name}'`,
-    `\toption device '${u.mainDev}'`,
-    `\toption gateway '${u.gateway}'`,
-    ...ADDR.targets.map((t) => `\tlist track_ip '${t}'`),
-    `\toption weight '1'`,
-    `\toption metric '1'`,
-    '',
-  ].join('\n')).join('\n');
+  // track_ip, reliability, weight and metric are the generated mwan3 ones (test/lab/from-setup.ts);
+  // mwan3 cannot run here, so the route backend carries them out
+  const ifaces = lab.uplinks.map((u) => {
+    const t = lab.net?.tunnels.find((x) => x.name === u.name);
+    return [
+      `config interface '${u.name}'`,
+      `\toption device '${u.mainDev}'`,
+      `\toption gateway '${u.gateway}'`,
+      ...(t ? t.trackIps : ADDR.targets).map((ip) => `\tlist track_ip '${ip}'`),
+      ...(t ? [`\toption reliability '${t.reliability}'`] : []),
+      `\toption weight '${t?.weight ?? 1}'`,
+      `\toption metric '${t?.metric ?? 1}'`,
+      '',
+    ].join('\n');
+  }).join('\n');
   writeFileSync(join(configDir, 'wanpulse'), [
     `config globals 'globals'`,
     `\toption backend 'route'`,

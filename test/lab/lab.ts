@@ -33,6 +33,8 @@ The lab is still running (lab ${lab.id}). Explore it:
   ${x(lab.ns.main, 'wg show')}
   ${x(lab.ns.lan, 'ping 203.0.113.10')}
   tail -f ${s.daemon.logFile}
+What \`wanpulse setup\` generated for the lab's description (the lab's tunnels are built from it):
+  cat ${lab.net?.outDir}/summary.txt
 Cut uplink 1 by hand (and undo it):
   ${x(lab.uplinks[0].ns, `nft 'add table ip manual; add chain ip manual f { type filter hook forward priority -20; drop; }'`)}
   ${x(lab.uplinks[0].ns, 'nft delete table ip manual')}

@@ -32,6 +32,7 @@ export async function startSession(o: SessionOptions = {}): Promise<Session> {
   const bundleBytes = o.bundleBytes ?? await buildBundle();
   const lab = await createLab(o.id);
   try {
+    tl?.add('lab', `built by \`wanpulse setup\` from test/lab/lab-network.conf (scripts and summary in ${lab.net?.outDir})`);
     tl?.add('lab', `namespaces ${Object.values(lab.ns).join(' ')}; tunnels ${lab.uplinks.map((u) => `${u.name}=${u.mainDev}`).join(' ')} (wireguard-go)`);
     await startBroker(lab);
     const mqtt = new MqttWatch(lab);

@@ -12,19 +12,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inNs, must, run, sleep, ProcessSet } from './sh.ts';
 import type { ChildProcess } from 'node:child_process';
+import { generateLabNet, labDescription, wgSetArgs, type LabNet } from './from-setup.ts';
+
+// Addresses of the routers come from the lab's description (test/lab/lab-network.conf), the
+// same file `wanpulse setup` turns into the routers' UCI; the "internet" is the lab's own.
+const desc = labDescription();
+if (desc.uplinks.length !== 2) throw new Error(`lab: ${desc.uplinks.length} uplinks in the lab description; the lab has two uplink routers`);
+const lastOctet = (ip: string, n: number) => ip.replace(/\.\d+$/, `.${n}`);
 
 export const ADDR = {
-  lanClient: '192.168.77.10',
-  lanGateway: '192.168.77.1',
+  /** the LAN: main's address from the description, the client .10 of it */
+  lanClient: lastOctet(desc.lan.address, 10),
+  lanGateway: desc.lan.address,
+  lanPrefix: desc.lan.cidr.prefix,
   /** per uplink: main's and the uplink router's ends of the WireGuard tunnel */
-  tunnel: [{ main: '10.91.1.2', up: '10.91.1.1' }, { main: '10.91.2.2', up: '10.91.2.1' }],
-  /** per uplink: the wire the tunnel runs over (main ↔ upN) */
-  underlay: [{ main: '172.30.1.1', up: '172.30.1.2' }, { main: '172.30.2.1', up: '172.30.2.2' }],
+  tunnel: desc.uplinks.map((u) => ({ main: u.mainAddr, up: u.upAddr })),
+  /** per uplink: the wire the tunnel runs over (main ↔ upN): the endpoint's /24, main is .1 */
+  underlay: desc.uplinks.map((u) => ({ main: lastOctet(u.endpointHost, 1), up: u.endpointHost })),
   /** per uplink: the ISP link (upN ↔ inet); upN's address is what the sink sees as source */
   isp: [{ up: '100.64.1.2', inet: '100.64.1.1' }, { up: '100.64.2.2', inet: '100.64.2.1' }],
   targets: ['203.0.113.1', '203.0.113.2'],
   sink: '203.0.113.10',
-  wgPort: 51820,
+  /** the uplink routers' WireGuard port (the endpoints' port) */
+  wgPort: desc.uplinks[0]!.endpointPort,
 } as const;
 
 export const STATE_DIR = '/run/wanpulse-lab';
@@ -54,7 +64,9 @@ export interface Lab {
   /** wireguard-go of each uplink router (faults kill and restart it) */
   upWg: Map<string, ChildProcess>;
   /** how each uplink router's WireGuard was set up, to restart a killed one the same way */
-  upWgSetup: Map<string, { ns: string; dev: string; addr: string; args: string[] }>;
+  upWgSetup: Map<string, { ns: string; dev: string; addr: string; mtu: number; args: string[] }>;
+  /** what `wanpulse setup` generated for the lab's description, translated (from-setup.ts) */
+  net: LabNet | null;
 }
 
 interface StateFile {
@@ -109,12 +121,6 @@ export function saveState(lab: Lab): void {
   writeState(lab);
 }
 
-async function genKeys(): Promise<{ priv: string; pub: string }> {
-  const priv = (await must(['wg', 'genkey'])).trim();
-  const pub = (await must(['wg', 'pubkey'], { input: priv + '\n' })).trim();
-  return { priv, pub };
-}
-
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
@@ -125,34 +131,33 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 }
 
 /** Starts wireguard-go for `dev` inside `ns` and configures it once its control socket is up. */
-export async function startWireGuard(lab: Lab, ns: string, dev: string, addr: string, wgArgs: string[]): Promise<ChildProcess> {
+export async function startWireGuard(lab: Lab, ns: string, dev: string, addr: string, mtu: number, wgArgs: string[]): Promise<ChildProcess> {
   const child = lab.procs.start(`wireguard-go ${dev}`, inNs(ns, ['wireguard-go', '-f', dev]), {
     env: { LOG_LEVEL: 'error', WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD: '1' }, logFile: logPath(lab, `wireguard-go-${dev}`),
   });
   await waitFor(`${dev} control socket`, async () => existsSync(`/var/run/wireguard/${dev}.sock`), 5000);
   await must(inNs(ns, ['wg', 'set', dev, ...wgArgs]));
-  await must(['ip', '-n', ns, 'addr', 'add', `${addr}/24`, 'dev', dev]);
-  await must(['ip', '-n', ns, 'link', 'set', dev, 'up']);
+  await must(['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]);
+  await must(['ip', '-n', ns, 'link', 'set', dev, 'mtu', String(mtu), 'up']);
   writeState(lab);
   return child;
 }
 
-/** The WireGuard arguments of uplink i's router side (kept so a killed peer can be restarted). */
-function upWgArgs(lab: Lab, i: 0 | 1, keys: { upPriv: string; mainPub: string }): string[] {
+/** The WireGuard arguments of uplink i's router side, as generated, plus one lab addition: an
+ *  endpoint for main and a 1 s keepalive, so a restarted (killed) peer shakes hands at once
+ *  instead of waiting for main to give up on the old session (WireGuard's rekey timeouts are
+ *  ~15 s). A real uplink router learns main's address from main's first packet. */
+function upWgArgs(lab: Lab, i: 0 | 1, t: LabNet['tunnels'][number]): string[] {
   const keyFile = join(lab.dir, `up${i + 1}.key`);
-  writeFileSync(keyFile, keys.upPriv + '\n', { mode: 0o600 });
-  // endpoint + keepalive: a restarted (killed) peer shakes hands at once instead of waiting
-  // for main to give up on the old session (WireGuard's rekey timeouts are ~15 s)
-  return ['listen-port', String(ADDR.wgPort), 'private-key', keyFile,
-    'peer', keys.mainPub, 'allowed-ips', `${ADDR.tunnel[i]!.main}/32`,
-    'endpoint', `${ADDR.underlay[i]!.main}:${ADDR.wgPort + 1 + i}`, 'persistent-keepalive', '1'];
+  writeFileSync(keyFile, t.up.privateKey + '\n', { mode: 0o600 });
+  return [...wgSetArgs({ ...t.up, peer: { ...t.up.peer, keepaliveS: 1 } }, keyFile), 'endpoint', `${ADDR.underlay[i]!.main}:${t.main.listenPort}`];
 }
 
 /** Restarts a killed uplink-side wireguard-go with its original configuration. */
 export async function restartUpWireGuard(lab: Lab, up: Uplink): Promise<void> {
   const r = lab.upWgSetup.get(up.upDev);
   if (!r) throw new Error(`no WireGuard configuration recorded for ${up.upDev}`);
-  lab.upWg.set(up.upDev, await startWireGuard(lab, r.ns, r.dev, r.addr, r.args));
+  lab.upWg.set(up.upDev, await startWireGuard(lab, r.ns, r.dev, r.addr, r.mtu, r.args));
 }
 
 async function nft(ns: string, ruleset: string): Promise<void> {
@@ -184,7 +189,7 @@ function emptyLab(id: string, dir: string): Lab {
     mainDev: dev('m', i === 0 ? 1 : 2), upDev: dev('u', i === 0 ? 1 : 2),
     publicIp: ADDR.isp[i]!.up, gateway: ADDR.tunnel[i]!.up,
   });
-  return { id, dir, ns, uplinks: [uplink(0), uplink(1)], procs: new ProcessSet(), upWg: new Map(), upWgSetup: new Map() };
+  return { id, dir, ns, uplinks: [uplink(0), uplink(1)], procs: new ProcessSet(), upWg: new Map(), upWgSetup: new Map(), net: null };
 }
 
 async function buildLab(lab: Lab): Promise<void> {
@@ -194,41 +199,43 @@ async function buildLab(lab: Lab): Promise<void> {
     await must(['ip', '-n', n, 'link', 'set', 'lo', 'up']);
     await sysctl(n, 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0');
   }
-  const veth = async (a: string, aDev: string, aAddr: string, b: string, bDev: string, bAddr: string) => {
+  const veth = async (a: string, aDev: string, aAddr: string, b: string, bDev: string, bAddr: string, prefix = 24) => {
     await must(['ip', '-n', a, 'link', 'add', aDev, 'type', 'veth', 'peer', 'name', bDev, 'netns', b]);
-    await must(['ip', '-n', a, 'addr', 'add', `${aAddr}/24`, 'dev', aDev]);
-    await must(['ip', '-n', b, 'addr', 'add', `${bAddr}/24`, 'dev', bDev]);
+    await must(['ip', '-n', a, 'addr', 'add', `${aAddr}/${prefix}`, 'dev', aDev]);
+    await must(['ip', '-n', b, 'addr', 'add', `${bAddr}/${prefix}`, 'dev', bDev]);
     await must(['ip', '-n', a, 'link', 'set', aDev, 'up']);
     await must(['ip', '-n', b, 'link', 'set', bDev, 'up']);
   };
-  await veth(ns.lan, 'eth0', ADDR.lanClient, ns.main, 'lan0', ADDR.lanGateway);
+  const net = await generateLabNet(dir);
+  lab.net = net;
+  await veth(ns.lan, 'eth0', ADDR.lanClient, ns.main, 'lan0', ADDR.lanGateway, ADDR.lanPrefix);
   await must(['ip', '-n', ns.lan, 'route', 'add', 'default', 'via', ADDR.lanGateway]);
   await sysctl(ns.main, 'net.ipv4.ip_forward=1', 'net.ipv4.fib_multipath_hash_policy=1');
 
   // inet: probe targets and the traffic sink on loopback (this kernel may lack the dummy module)
   for (const a of [...ADDR.targets, ADDR.sink]) await must(['ip', '-n', ns.inet, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
 
-  const mainKeys = [await genKeys(), await genKeys()];
   for (const up of lab.uplinks) {
     const i = up.index;
+    const t = net.tunnels[i]!;
+    if (t.name !== up.name || t.main.address !== `${ADDR.tunnel[i]!.main}/24` || t.up.address !== `${ADDR.tunnel[i]!.up}/24`) {
+      throw new Error(`lab: the generated UCI for ${t.name} (${t.main.address} ↔ ${t.up.address}) does not match the description`);
+    }
     await veth(ns.main, `u${i + 1}`, ADDR.underlay[i]!.main, up.ns, 'main0', ADDR.underlay[i]!.up);
     await veth(up.ns, 'isp0', ADDR.isp[i]!.up, ns.inet, `isp${i + 1}`, ADDR.isp[i]!.inet);
     await must(['ip', '-n', up.ns, 'route', 'add', 'default', 'via', ADDR.isp[i]!.inet]);
     await sysctl(up.ns, 'net.ipv4.ip_forward=1');
-    await nft(up.ns, `table ip wplab_nat {\n chain post { type nat hook postrouting priority srcnat; oifname "isp0" masquerade; }\n}\n`);
+    // the uplink router's generated `config nat`: masquerade the tunnel's network out of wan
+    await nft(up.ns, `table ip wplab_nat {\n chain post { type nat hook postrouting priority srcnat; oifname "isp0" ip saddr ${t.natSrc} masquerade; }\n}\n`);
 
-    const upKeys = await genKeys();
-    const upArgs = upWgArgs(lab, i, { upPriv: upKeys.priv, mainPub: mainKeys[i]!.pub });
-    lab.upWgSetup.set(up.upDev, { ns: up.ns, dev: up.upDev, addr: ADDR.tunnel[i]!.up, args: upArgs });
-    lab.upWg.set(up.upDev, await startWireGuard(lab, up.ns, up.upDev, ADDR.tunnel[i]!.up, upArgs));
+    const upArgs = upWgArgs(lab, i, t);
+    lab.upWgSetup.set(up.upDev, { ns: up.ns, dev: up.upDev, addr: t.up.address, mtu: t.up.mtu, args: upArgs });
+    lab.upWg.set(up.upDev, await startWireGuard(lab, up.ns, up.upDev, t.up.address, t.up.mtu, upArgs));
 
     const mainKeyFile = join(dir, `main${i + 1}.key`);
-    writeFileSync(mainKeyFile, mainKeys[i]!.priv + '\n', { mode: 0o600 });
-    await startWireGuard(lab, ns.main, up.mainDev, ADDR.tunnel[i]!.main, [
-      'listen-port', String(ADDR.wgPort + 1 + i), 'private-key', mainKeyFile,
-      'peer', upKeys.pub, 'allowed-ips', '0.0.0.0/0',
-      'endpoint', `${ADDR.underlay[i]!.up}:${ADDR.wgPort}`, 'persistent-keepalive', '1',
-    ]);
+    writeFileSync(mainKeyFile, t.main.privateKey + '\n', { mode: 0o600 });
+    // the generated endpoint is the uplink router's underlay address: the lab's wire
+    await startWireGuard(lab, ns.main, up.mainDev, t.main.address, t.main.mtu, wgSetArgs(t.main, mainKeyFile));
   }
   await nft(ns.main, `table ip wplab_nat {\n chain post { type nat hook postrouting priority srcnat; oifname { "${lab.uplinks[0].mainDev}", "${lab.uplinks[1].mainDev}" } masquerade; }\n}\n`);
 }
