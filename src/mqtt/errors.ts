@@ -21,3 +21,8 @@ export function describeError(err: unknown, tls: boolean): string {
   if (tls && TLS_TRUST.test(`${text} ${e?.code ?? ''}`)) text += ' (TLS: check ca_file, or tls_insecure for testing)';
   return text;
 }
+
+/** A text from the peer, safe for one log line: quoted, control characters escaped, shortened. */
+export function shown(text: string, max = 80): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}

@@ -12,9 +12,10 @@
 //   re-publishes all retained state after every connect), and writes stop being accepted above
 //   MAX_PENDING_BYTES.
 import type { TimerHandle } from '../platform/ports.ts';
-import type { Packet } from './codec.ts';
+import { MAX_INBOUND_BYTES } from './codec.ts';
+import type { Packet, SkippedPublish } from './codec.ts';
 import { createBackoff } from './backoff.ts';
-import { connackMessage, describeError } from './errors.ts';
+import { connackMessage, describeError, shown } from './errors.ts';
 import { createKeepalive } from './keepalive.ts';
 import type { Keepalive } from './keepalive.ts';
 import type { MqttSession, PublishOptions, Secrets, SessionDeps, SessionHandlers, SessionOptions } from './session-types.ts';
@@ -27,6 +28,8 @@ export { connackMessage } from './errors.ts';
 /** Above this many bytes handed to the socket but not yet written, publish() refuses. */
 export const MAX_PENDING_BYTES = 256 * 1024;
 const MAX_INFLIGHT = 1000;
+/** topics whose oversized messages were reported at warn; later ones go to debug */
+const MAX_REPORTED_TOPICS = 16;
 
 export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handlers: SessionHandlers): MqttSession {
   const { net, clock, log } = deps;
@@ -47,6 +50,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   let lastLogged: string | null = null;
   let nextMessageId = 1;
   const inflight = new Map<number, () => void>();
+  const skippedTopics = new Set<string>();
   const timers: Record<'retry' | 'connack' | 'stable', TimerHandle | null> = { retry: null, connack: null, stable: null };
 
   function clear(name: keyof typeof timers): void {
@@ -151,6 +155,17 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     }
   }
 
+  /** An oversized message is not worth a reconnect (which would only bring it back, retained):
+   *  acknowledge it, say so once per topic, keep the session. */
+  function onSkipped(sk: SkippedPublish): void {
+    keepalive?.alive();
+    if (sk.qos === 1 && sk.messageId !== undefined) send({ cmd: 'puback', messageId: sk.messageId });
+    const line = `MQTT broker ${where} sent a ${sk.bytes}-byte message on ${shown(sk.topic)}, more than the ${MAX_INBOUND_BYTES} bytes wanpulse reads: skipped it`;
+    if (skippedTopics.has(sk.topic) || skippedTopics.size >= MAX_REPORTED_TOPICS) { log.debug(() => line); return; }
+    skippedTopics.add(sk.topic);
+    log.warn(`${line} (said once per topic)`);
+  }
+
   async function attempt(): Promise<void> {
     if (stopped || conn) return;
     const gen = ++generation;
@@ -173,7 +188,9 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
       return;
     }
     if (stopped || gen !== generation) { s.close(); return; }
-    conn = openTransport(s, opts.tls, log, { onPacket, onEnd: drop });
+    conn = openTransport(s, opts.tls, log, {
+      onPacket, onSkipped, onEnd: drop, onActivity: () => keepalive?.alive(),
+    });
     timers.connack = clock.setTimer(connectTimeoutMs, () => {
       timers.connack = null;
       drop(`no CONNACK from ${where} within ${(connectTimeoutMs / 1000).toFixed(0)} s`);

@@ -4,11 +4,15 @@
 // of an old socket cannot disturb the next one.
 import type { ByteStream, Log } from '../platform/ports.ts';
 import { createDecoder, encodePacket } from './codec.ts';
-import type { Packet } from './codec.ts';
+import type { Packet, SkippedPublish } from './codec.ts';
 import { describeError } from './errors.ts';
 
 export interface TransportEvents {
   onPacket(p: Packet): void;
+  /** a PUBLISH too big to buffer went past unread (decoder.ts) */
+  onSkipped(s: SkippedPublish): void;
+  /** bytes arrived: the broker is alive even while a long packet streams in */
+  onActivity(): void;
   /** the connection ended or failed; called at most once, never after close() */
   onEnd(reason: string): void;
 }
@@ -44,8 +48,9 @@ export function openTransport(s: ByteStream, tls: boolean, log: Log, events: Tra
   const decoder = createDecoder(
     (p) => { if (open) events.onPacket(p); },
     (err) => end(`bad packet from broker: ${err.message}`),
+    (skipped) => { if (open) events.onSkipped(skipped); },
   );
-  s.onData((chunk) => { if (open) decoder.push(chunk); });
+  s.onData((chunk) => { if (open) { events.onActivity(); decoder.push(chunk); } });
   s.onClose((err) => { if (open) end(err ? describeError(err, tls) : 'closed by the broker'); });
 
   return {

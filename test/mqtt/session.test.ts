@@ -201,4 +201,33 @@ test('TLS trust failures get a hint about ca_file', async () => {
   assert.is(broker.connectCalls[0]!.tls, true);
 });
 
+test('a 10 MB retained message on a subscribed topic is skipped: the session stays up, one log line', async () => {
+  const { broker, session, log, messages, events } = setup();
+  session.start();
+  await settle();
+  const size = 10 * 1024 * 1024;
+  const topic = new TextEncoder().encode('homeassistant/status');
+  // PUBLISH, QoS 1, retain; remaining length as a 4-byte varint
+  const len = [size & 0x7f | 0x80, (size >> 7) & 0x7f | 0x80, (size >> 14) & 0x7f | 0x80, size >> 21];
+  for (let round = 0; round < 2; round++) {
+    broker.last!.deliverBytes(new Uint8Array([0x33, ...len, 0, topic.length, ...topic, 0x10, 0x01 + round]));
+    const chunk = new Uint8Array(1024 * 1024);
+    for (let left = size - 2 - topic.length - 2; left > 0; left -= chunk.length) {
+      broker.last!.deliverBytes(chunk.subarray(0, Math.min(left, chunk.length)));
+      await settle(1);
+    }
+    await settle();
+  }
+  broker.last!.deliver({ cmd: 'publish', topic: 'homeassistant/status', payload: 'online', qos: 0, retain: false, dup: false });
+  await settle();
+  assert.ok(session.isConnected());
+  assert.equal(events, ['connected']);
+  assert.is(broker.connections.length, 1);
+  assert.equal(broker.packets('puback').map((p) => (p as { messageId: number }).messageId), [0x1001, 0x1002]);
+  assert.equal(messages, [{ topic: 'homeassistant/status', payload: 'online', retained: false }]);
+  const warned = log.lines.filter((l) => l.startsWith('warn:'));
+  assert.is(warned.length, 1, warned.join('\n'));
+  assert.match(warned[0]!, `MQTT broker 127.0.0.1:1883 sent a ${size}-byte message on "homeassistant/status"`);
+});
+
 test.run();
