@@ -7,14 +7,14 @@ import { createMqttPublisher } from '../../src/mqtt/publisher.ts';
 import type { MqttConfig } from '../../src/config/types.ts';
 import { nodePlatform } from '../../src/platform/node.ts';
 import { memoryLog } from '../../src/platform/log.ts';
-import { haveMosquitto, startMosquitto } from '../net/mosquitto.ts';
 import type { Mosquitto } from '../net/mosquitto.ts';
+import { mosquittoSuite, sleep, until } from './net-suite.ts';
 import { subscribe } from './subscriber.ts';
 import { snapshot, uplink } from './sample.ts';
 
 const platform = nodePlatform();
-let broker: Mosquitto | null = null;
-const cleanups: (() => unknown)[] = [];
+const suite = mosquittoSuite(test);
+const { cleanups } = suite;
 
 function publisher(b: Mosquitto, name: string, over: Partial<MqttConfig> = {}) {
   const log = memoryLog();
@@ -29,31 +29,9 @@ function publisher(b: Mosquitto, name: string, over: Partial<MqttConfig> = {}) {
   return { pub, log, cfg };
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-test.before(async () => {
-  if (!haveMosquitto()) return;
-  broker = await startMosquitto();
-});
-
-test.after.each(async () => {
-  for (const c of cleanups.splice(0).reverse()) { try { await c(); } catch { /* best effort */ } }
-});
-
-test.after(async () => {
-  await broker?.stop();
-});
-
 test('a 10 MB retained message on Home Assistant\'s status topic is skipped; the session stays up', async () => {
-  if (!broker) { console.log('SKIP: mosquitto not installed (skipped because no broker)'); return; }
+  const broker = suite.broker();
+  if (!broker) return;
   const prefix = `ha${process.pid}big`;
   const s = await subscribe({ port: broker.port, user: broker.user, password: broker.password, topics: [`wp${process.pid}/big/status`] });
   cleanups.push(() => s.close());
