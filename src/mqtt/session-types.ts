@@ -27,6 +27,8 @@ export interface SessionOptions {
   connectTimeoutMs?: number;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
+  /** the backoff cap while the broker cannot be reached (backoff.ts) */
+  backoffUnreachableMaxMs?: number;
   /** a connection that lasted this long resets the backoff */
   stableAfterMs?: number;
 }

@@ -1,7 +1,7 @@
 // One MQTT 3.1.1 client session over the platform's Net port: connect with a last will, QoS 1
 // acknowledgements, subscriptions, a bounded stop. Its parts live beside it: the connection and
 // framing in transport.ts, keepalive pings in keepalive.ts, the reconnect policy in backoff.ts,
-// error texts in errors.ts.
+// failure texts and kinds in errors.ts, what reaches the log in failure-log.ts.
 //
 // Invariants:
 // - Nothing here blocks or throws into the caller: publish() hands bytes to the socket and returns
@@ -14,16 +14,18 @@
 import type { TimerHandle } from '../platform/ports.ts';
 import { MAX_INBOUND_BYTES } from './codec.ts';
 import type { Packet, SkippedPublish } from './codec.ts';
-import { createBackoff } from './backoff.ts';
-import { connackMessage, describeError, shown } from './errors.ts';
+import { createBackoff, UNREACHABLE_MAX_MS } from './backoff.ts';
+import { connectPacket } from './connect-packet.ts';
+import { connackFailure, connectFailure, describeError, endFailure, protocolFailure, secretsFailure, shown } from './errors.ts';
+import type { Failure } from './errors.ts';
+import { createFailureLog } from './failure-log.ts';
 import { createKeepalive } from './keepalive.ts';
 import type { Keepalive } from './keepalive.ts';
 import type { MqttSession, PublishOptions, Secrets, SessionDeps, SessionHandlers, SessionOptions } from './session-types.ts';
 import { openTransport } from './transport.ts';
-import type { Transport } from './transport.ts';
+import type { Transport, TransportEnd } from './transport.ts';
 
 export type { MqttSession, PublishOptions, Secrets, SessionDeps, SessionHandlers, SessionOptions, WillMessage } from './session-types.ts';
-export { connackMessage } from './errors.ts';
 
 /** Above this many bytes handed to the socket but not yet written, publish() refuses. */
 export const MAX_PENDING_BYTES = 256 * 1024;
@@ -37,7 +39,8 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const stableAfterMs = opts.stableAfterMs ?? 30_000;
   const backoff = createBackoff({
-    initialMs: opts.backoffInitialMs ?? 1_000, maxMs: opts.backoffMaxMs ?? 30_000, random: deps.random ?? Math.random,
+    initialMs: opts.backoffInitialMs ?? 1_000, maxMs: opts.backoffMaxMs ?? 30_000,
+    unreachableMaxMs: opts.backoffUnreachableMaxMs ?? UNREACHABLE_MAX_MS, random: deps.random ?? Math.random,
   });
 
   let started = false;
@@ -47,7 +50,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   let connected = false;
   let generation = 0; // bumps per attempt, so a late connect or secret load of an old one is ignored
   let lastErr: string | null = null;
-  let lastLogged: string | null = null;
+  const report = createFailureLog(log, where, opts.clientId, opts.tls);
   let nextMessageId = 1;
   const inflight = new Map<number, () => void>();
   const skippedTopics = new Set<string>();
@@ -65,19 +68,12 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     keepalive = null;
   }
 
-  function logFailure(text: string, retryMs: number): void {
-    const line = `${text}; retrying in ${(retryMs / 1000).toFixed(1)} s`;
-    // The same failure every few seconds would flood logd: say it once, then only on change.
-    if (text !== lastLogged) { log.warn(line); lastLogged = text; } else log.debug(() => line);
-  }
-
   const send = (packet: Packet): boolean => conn?.send(packet) ?? false;
 
-  function scheduleRetry(reason: string): void {
+  function scheduleRetry(f: Failure): void {
     if (stopped) return;
-    const delay = backoff.next();
-    lastErr = reason;
-    logFailure(reason, delay);
+    const delay = backoff.next(f.unreachable === true);
+    lastErr = report.failed(f, delay);
     clear('retry');
     timers.retry = clock.setTimer(delay, () => { timers.retry = null; void attempt(); });
   }
@@ -95,32 +91,33 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   }
 
   /** Ends the current connection (if any) and schedules the next attempt. */
-  function drop(reason: string): void {
+  function drop(f: Failure): void {
     const wasConnected = connected;
     forget();
     if (wasConnected) {
-      lastLogged = null;
-      try { handlers.onDisconnected(reason); } catch (err) { log.error(`MQTT: disconnect handler failed: ${describeError(err, false)}`); }
-      reason = `MQTT connection to ${where} lost: ${reason}`;
+      try { handlers.onDisconnected(f.text); } catch (err) { log.error(`MQTT: disconnect handler failed: ${describeError(err, false)}`); }
     }
-    if (!stopped) scheduleRetry(reason);
+    if (!stopped) scheduleRetry(f);
+  }
+
+  function onEnd(how: TransportEnd): void {
+    drop(how.protocol !== undefined ? protocolFailure(where, connected, how.protocol) : endFailure(where, how.err, opts.tls, connected));
   }
 
   function onConnack(returnCode: number | undefined): void {
     clear('connack');
     if (connected) return;
     if (returnCode !== 0 && returnCode !== undefined) {
-      drop(connackMessage(returnCode));
+      drop(connackFailure(where, returnCode));
       return;
     }
     connected = true;
     lastErr = null;
-    lastLogged = null;
-    log.info(`MQTT connected to ${where} as ${opts.clientId}${opts.tls ? ' (TLS)' : ''}`);
-    timers.stable = clock.setTimer(stableAfterMs, () => { timers.stable = null; backoff.reset(); });
+    report.connected();
+    timers.stable = clock.setTimer(stableAfterMs, () => { timers.stable = null; backoff.reset(); report.stable(); });
     keepalive = createKeepalive(clock, Math.max(0, opts.keepaliveS) * 1000, {
       sendPing: () => { send({ cmd: 'pingreq' }); },
-      onTimeout: (ms) => drop(`no answer to keepalive ping within ${(ms / 1000).toFixed(0)} s`),
+      onTimeout: (ms) => drop(protocolFailure(where, true, `no answer to keepalive ping within ${(ms / 1000).toFixed(0)} s`)),
     });
     keepalive.start();
     try { handlers.onConnected(); } catch (err) { log.error(`MQTT: connect handler failed: ${describeError(err, false)}`); }
@@ -173,7 +170,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     try {
       secrets = await opts.loadSecrets();
     } catch (err) {
-      if (gen === generation) scheduleRetry(`MQTT: ${describeError(err, false)}`);
+      if (gen === generation) scheduleRetry(secretsFailure(where, err));
       return;
     }
     if (stopped || gen !== generation) return;
@@ -184,29 +181,16 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
         insecure: opts.tlsInsecure, timeoutMs: connectTimeoutMs,
       });
     } catch (err) {
-      if (gen === generation) scheduleRetry(`MQTT connect to ${where} failed: ${describeError(err, opts.tls)}`);
+      if (gen === generation) scheduleRetry(connectFailure(where, err, opts.tls));
       return;
     }
     if (stopped || gen !== generation) { s.close(); return; }
-    conn = openTransport(s, opts.tls, log, {
-      onPacket, onSkipped, onEnd: drop, onActivity: () => keepalive?.alive(),
-    });
+    conn = openTransport(s, log, { onPacket, onSkipped, onEnd, onActivity: () => keepalive?.alive() });
     timers.connack = clock.setTimer(connectTimeoutMs, () => {
       timers.connack = null;
-      drop(`no CONNACK from ${where} within ${(connectTimeoutMs / 1000).toFixed(0)} s`);
+      drop(protocolFailure(where, false, `no CONNACK within ${(connectTimeoutMs / 1000).toFixed(0)} s`));
     });
-    send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId: opts.clientId,
-      keepalive: Math.max(0, Math.min(65535, Math.round(opts.keepaliveS))),
-      ...(opts.username !== undefined ? { username: opts.username } : {}),
-      // MQTT 3.1.1 allows a password only together with a user name.
-      ...(secrets.password !== undefined && opts.username !== undefined ? { password: secrets.password as unknown as Buffer } : {}),
-      will: { topic: opts.will.topic, payload: opts.will.payload as unknown as Buffer, qos: opts.will.qos, retain: opts.will.retain },
-    });
+    send(connectPacket(opts, secrets));
   }
 
   function nextId(): number {

@@ -7,6 +7,12 @@ import { createDecoder, encodePacket } from './codec.ts';
 import type { Packet, SkippedPublish } from './codec.ts';
 import { describeError } from './errors.ts';
 
+/** how a connection ended: the socket's error (none = closed by the peer), or a protocol fault */
+export interface TransportEnd {
+  err?: Error;
+  protocol?: string;
+}
+
 export interface TransportEvents {
   onPacket(p: Packet): void;
   /** a PUBLISH too big to buffer went past unread (decoder.ts) */
@@ -14,7 +20,7 @@ export interface TransportEvents {
   /** bytes arrived: the broker is alive even while a long packet streams in */
   onActivity(): void;
   /** the connection ended or failed; called at most once, never after close() */
-  onEnd(reason: string): void;
+  onEnd(end: TransportEnd): void;
 }
 
 export interface Transport {
@@ -27,15 +33,15 @@ export interface Transport {
   close(): void;
 }
 
-export function openTransport(s: ByteStream, tls: boolean, log: Log, events: TransportEvents): Transport {
+export function openTransport(s: ByteStream, log: Log, events: TransportEvents): Transport {
   let open = true;
   let pending = 0;
   let lastWrite: Promise<void> = Promise.resolve();
 
-  function end(reason: string): void {
+  function end(how: TransportEnd): void {
     if (!open) return;
     close();
-    events.onEnd(reason);
+    events.onEnd(how);
   }
 
   function close(): void {
@@ -47,11 +53,11 @@ export function openTransport(s: ByteStream, tls: boolean, log: Log, events: Tra
 
   const decoder = createDecoder(
     (p) => { if (open) events.onPacket(p); },
-    (err) => end(`bad packet from broker: ${err.message}`),
+    (err) => end({ protocol: `bad packet from broker: ${err.message}` }),
     (skipped) => { if (open) events.onSkipped(skipped); },
   );
   s.onData((chunk) => { if (open) { events.onActivity(); decoder.push(chunk); } });
-  s.onClose((err) => { if (open) end(err ? describeError(err, tls) : 'closed by the broker'); });
+  s.onClose((err) => { if (open) end(err ? { err } : {}); });
 
   return {
     send(packet) {
@@ -66,7 +72,7 @@ export function openTransport(s: ByteStream, tls: boolean, log: Log, events: Tra
       pending += bytes.length;
       lastWrite = s.write(bytes).then(
         () => { if (open) pending -= bytes.length; },
-        (err: unknown) => { if (open) { pending -= bytes.length; end(`write failed: ${describeError(err, tls)}`); } },
+        (err: unknown) => { if (open) { pending -= bytes.length; end({ err: err instanceof Error ? err : new Error(String(err)) }); } },
       );
       return true;
     },

@@ -133,7 +133,7 @@ test('wrong credentials: a clear log line, retries with backoff, and the caller 
   const { pub, log } = publisher(broker, `wp${process.pid}/badauth`, { password: 'wrong-password' });
   pub.start();
   await until(() => log.lines.filter((l) => l.includes('retrying in')).length >= 2, 'a second attempt', 10_000);
-  assert.ok(log.lines.some((l) => /^warn: MQTT broker refused: (not authorized|bad user name or password) \(check username\/password\)/.test(l)), log.lines.join('\n'));
+  assert.ok(log.lines.some((l) => /^warn: MQTT broker 127.0.0.1:[0-9]+ refused the connection: (not authorized|bad user name or password) \(check username\/password\)/.test(l)), log.lines.join('\n'));
   assert.is(log.lines.filter((l) => l.startsWith('warn:')).length, 1, 'the repeated failure is not logged again at warn');
   for (let i = 0; i < 100; i++) pub.publishStatus(snapshot([uplink('wg0', i % 2 ? 'online' : 'offline', { since: T0 + i })]));
   pub.publishEvent({ iface: 'wg0', from: 'online', to: 'offline', reason: 'x', detectMs: 1, at: T0 });

@@ -1,32 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createMqttSession } from '../../src/mqtt/session.ts';
-import type { SessionOptions } from '../../src/mqtt/session.ts';
 import type { Packet } from '../../src/mqtt/codec.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { FakeClock } from '../fakes/clock.ts';
-import { FakeBroker, settle } from './fake-broker.ts';
-
-const SECRET = 'hunter2-very-secret';
-
-function setup(over: Partial<SessionOptions> = {}, random = () => 1) {
-  const clock = new FakeClock();
-  const broker = new FakeBroker();
-  const log = memoryLog();
-  const events: string[] = [];
-  const messages: { topic: string; payload: string; retained: boolean }[] = [];
-  const session = createMqttSession({ net: broker, clock, log, random }, {
-    host: '127.0.0.1', port: 1883, tls: false, tlsInsecure: false, clientId: 'wanpulse-r1', username: 'wan',
-    keepaliveS: 30, will: { topic: 'wanpulse/r1/status', payload: 'offline', qos: 1, retain: true },
-    loadSecrets: async () => ({ password: SECRET }),
-    ...over,
-  }, {
-    onConnected: () => events.push('connected'),
-    onDisconnected: (r) => events.push(`disconnected: ${r}`),
-    onMessage: (topic, payload, retained) => messages.push({ topic, payload, retained }),
-  });
-  return { clock, broker, log, events, messages, session };
-}
+import { settle } from './fake-broker.ts';
+import { SECRET, setup } from './session-setup.ts';
 
 test('connects with client id, user, password, keepalive and a retained QoS 1 will', async () => {
   const { broker, session, events } = setup();
@@ -52,8 +28,8 @@ test('a refused CONNECT gives a clear log line, never the password, and retries 
   session.start();
   await settle();
   assert.not.ok(session.isConnected());
-  assert.match(session.lastError()!, 'MQTT broker refused: not authorized (check username/password)');
-  assert.ok(log.lines.some((l) => l.includes('warn: MQTT broker refused: not authorized (check username/password); retrying in 1.0 s')));
+  assert.match(session.lastError()!, 'MQTT broker 127.0.0.1:1883 refused the connection: not authorized (check username/password)');
+  assert.ok(log.lines.some((l) => l.includes('warn: MQTT broker 127.0.0.1:1883 refused the connection: not authorized (check username/password); retrying in 1.0 s')));
   // with random() = 1 the delays are the full 1, 2, 4, 8, 16, 30, 30 s
   const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000];
   for (const delay of expected) {
