@@ -70,6 +70,11 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
 
   const send = (packet: Packet): boolean => conn?.send(packet) ?? false;
 
+  /** The publisher's handlers must not break the session. */
+  function guard(what: string, fn: () => void): void {
+    try { fn(); } catch (err) { log.error(`MQTT ${where}: ${what} handler failed: ${describeError(err, false)}`); }
+  }
+
   function scheduleRetry(f: Failure): void {
     if (stopped) return;
     const delay = backoff.next(f.unreachable === true);
@@ -95,7 +100,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     const wasConnected = connected;
     forget();
     if (wasConnected) {
-      try { handlers.onDisconnected(f.text); } catch (err) { log.error(`MQTT: disconnect handler failed: ${describeError(err, false)}`); }
+      guard('disconnect', () => handlers.onDisconnected(f.text));
     }
     if (!stopped) scheduleRetry(f);
   }
@@ -120,7 +125,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
       onTimeout: (ms) => drop(protocolFailure(where, true, `no answer to keepalive ping within ${(ms / 1000).toFixed(0)} s`)),
     });
     keepalive.start();
-    try { handlers.onConnected(); } catch (err) { log.error(`MQTT: connect handler failed: ${describeError(err, false)}`); }
+    guard('connect', () => handlers.onConnected());
   }
 
   function onPacket(p: Packet): void {
@@ -140,11 +145,11 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
       case 'publish': {
         if (p.qos === 1 && p.messageId !== undefined) send({ cmd: 'puback', messageId: p.messageId });
         const payload = typeof p.payload === 'string' ? p.payload : new TextDecoder().decode(p.payload);
-        try { handlers.onMessage(p.topic, payload, p.retain); } catch (err) { log.error(`MQTT: message handler failed: ${describeError(err, false)}`); }
+        guard('message', () => handlers.onMessage(p.topic, payload, p.retain));
         return;
       }
       case 'suback': {
-        if (p.granted.some((g) => typeof g === 'number' && g >= 0x80)) log.warn('MQTT broker refused a subscription (check its ACL)');
+        if (p.granted.some((g) => typeof g === 'number' && g >= 0x80)) log.warn(`MQTT broker ${where} refused a subscription (check its ACL)`);
         return;
       }
       default:
@@ -185,7 +190,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
       return;
     }
     if (stopped || gen !== generation) { s.close(); return; }
-    conn = openTransport(s, log, { onPacket, onSkipped, onEnd, onActivity: () => keepalive?.alive() });
+    conn = openTransport(s, where, log, { onPacket, onSkipped, onEnd, onActivity: () => keepalive?.alive() });
     timers.connack = clock.setTimer(connectTimeoutMs, () => {
       timers.connack = null;
       drop(protocolFailure(where, false, `no CONNACK within ${(connectTimeoutMs / 1000).toFixed(0)} s`));

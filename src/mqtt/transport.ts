@@ -33,7 +33,7 @@ export interface Transport {
   close(): void;
 }
 
-export function openTransport(s: ByteStream, log: Log, events: TransportEvents): Transport {
+export function openTransport(s: ByteStream, where: string, log: Log, events: TransportEvents): Transport {
   let open = true;
   let pending = 0;
   let lastWrite: Promise<void> = Promise.resolve();
@@ -66,7 +66,7 @@ export function openTransport(s: ByteStream, log: Log, events: TransportEvents):
       try {
         bytes = encodePacket(packet);
       } catch (err) {
-        log.error(`MQTT: cannot encode ${packet.cmd} packet: ${describeError(err, false)}`);
+        log.error(`MQTT ${where}: cannot encode ${packet.cmd} packet: ${describeError(err, false)}`);
         return false;
       }
       pending += bytes.length;
