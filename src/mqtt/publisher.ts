@@ -8,59 +8,25 @@
 //   queued beyond that map (and at most one event); after every connect everything retained
 //   is published again, which also covers QoS 1 packets that were never acknowledged.
 // - Order on connect: status `online` -> discovery configs -> states -> subscribe.
-import type { MqttConfig, PolicyConfig } from '../config/types.ts';
-import type { Clock, FileSystem, Log, Net, TimerHandle } from '../platform/ports.ts';
-import type { StatusSnapshot, TransitionEvent } from '../status/model.ts';
+import type { MqttConfig } from '../config/types.ts';
+import type { TimerHandle } from '../platform/ports.ts';
+import type { TransitionEvent } from '../status/model.ts';
 import { routerDiscovery, uplinkDiscovery } from './discovery.ts';
 import type { DiscoveryContext } from './discovery.ts';
 import { createMqttSession } from './session.ts';
 import type { MqttSession } from './session.ts';
 import { loadSecrets } from './secrets.ts';
+import { disabledPublisher } from './publisher-types.ts';
+import type { MqttPublisher, PublisherDeps, PublisherInfo } from './publisher-types.ts';
 import { eventPayload, summaryPayload, topicNames, uplinkChangeKey, uplinkPayload } from './topics.ts';
 
-export interface MqttPublisher {
-  /** connects in the background; never throws */
-  start(): void;
-  publishStatus(snapshot: StatusSnapshot): void;
-  publishEvent(e: TransitionEvent): void;
-  /** retained `offline`, DISCONNECT, close; resolves within about a second */
-  stop(): Promise<void>;
-  state(): { enabled: boolean; connected: boolean; lastError: string | null };
-}
-
-export interface PublisherDeps {
-  net: Net;
-  clock: Clock;
-  log: Log;
-  fs: FileSystem;
-  random?: () => number;
-}
-
-export interface PublisherInfo {
-  version: string;
-  routerId: string;
-  policies: PolicyConfig[];
-  /** origin.support_url in discovery (left out when not given) */
-  supportUrl?: string;
-  /** device.configuration_url in discovery (left out when not given) */
-  configurationUrl?: string;
-}
+export type { MqttPublisher, PublisherDeps, PublisherInfo } from './publisher-types.ts';
 
 /** Periodic re-publishes never come faster than this, whatever publish_interval_s says. */
 export const MIN_PERIODIC_MS = 1_000;
 /** With publish_interval_s = 0, RTT/loss-only changes still go out, at most this often. */
 export const METRICS_GAP_MS = 1_000;
 const STOP_BUDGET_MS = 1_000;
-
-function disabledPublisher(): MqttPublisher {
-  return {
-    start() {},
-    publishStatus() {},
-    publishEvent() {},
-    stop: async () => {},
-    state: () => ({ enabled: false, connected: false, lastError: null }),
-  };
-}
 
 export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: PublisherInfo): MqttPublisher {
   if (!cfg.enabled) return disabledPublisher();
