@@ -81,4 +81,18 @@ test('a broker that accepts and then closes the connection, again and again, is 
   assert.ok(log.lines.filter((l) => !l.startsWith('debug:')).length <= 6, log.lines.join('\n'));
 });
 
+test('a PUBLISH announcing 256 MB, then silence: the keepalive ends it, memory never holds it', async () => {
+  const { broker, session, clock, events } = setup({ keepaliveS: 10 });
+  session.start();
+  await settle();
+  broker.last!.deliverBytes(new Uint8Array([0x30, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x01, 0x74])); // topic "t", then nothing
+  broker.last!.deliverBytes(new Uint8Array(64 * 1024));
+  await settle();
+  assert.ok(session.isConnected(), 'a big packet alone is no reason to drop');
+  broker.answerPings = false; // silence: not even a PINGRESP (it would count as more of the packet)
+  for (let t = 0; t < 16_000; t += 1000) { clock.advance(1000); await settle(); }
+  assert.match(events[1]!, 'no answer to keepalive ping');
+  assert.is(events[2], 'connected', 'and connected again');
+});
+
 test.run();
