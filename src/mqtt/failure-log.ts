@@ -1,7 +1,7 @@
 // What an MQTT session says in the log. A broker that is down, refusing or flapping would
 // otherwise produce a line per attempt: each kind of failure is said once (at warn, with the
-// next retry delay) until a connection has stayed up (stable), repeats go to debug. A line
-// says when it works again. A run of connections that the broker accepts and then closes is
+// next retry delay) until a connection has stayed up (stable), repeats go to debug, even when
+// two kinds take turns. A line says when it works again. A run of connections that the broker accepts and then closes is
 // what a second client with the same client id causes (each connect knocks the other off):
 // that is said once, in those words.
 import type { Log } from '../platform/ports.ts';
@@ -9,6 +9,8 @@ import type { Failure } from './errors.ts';
 
 /** accepted-then-closed connections in a row before the log blames a duplicate client id */
 export const DUPLICATE_AFTER = 3;
+/** kinds remembered per episode; beyond this many, new kinds go to debug too */
+const MAX_KINDS = 32;
 
 export interface FailureLog {
   /** logs the failure (or not) and returns the text to show as the session's last error */
@@ -19,7 +21,7 @@ export interface FailureLog {
 }
 
 export function createFailureLog(log: Log, where: string, clientId: string, tls: boolean): FailureLog {
-  let lastKind: string | null = null;
+  const said = new Set<string>();
   let lastLine: 'connected' | 'failure' | null = null;
   let quickCloses = 0;
   let suppressedConnects = 0;
@@ -41,11 +43,11 @@ export function createFailureLog(log: Log, where: string, clientId: string, tls:
       wasConnected = false;
       const shownFailure = quickCloses >= DUPLICATE_AFTER ? duplicate() : f;
       const line = `${shownFailure.text}; retrying in ${(retryMs / 1000).toFixed(1)} s`;
-      if (shownFailure.kind === lastKind) {
+      if (said.has(shownFailure.kind) || said.size >= MAX_KINDS) {
         log.debug(() => line);
       } else {
         log.warn(line);
-        lastKind = shownFailure.kind;
+        said.add(shownFailure.kind);
         lastLine = 'failure';
       }
       return shownFailure.text;
@@ -59,7 +61,7 @@ export function createFailureLog(log: Log, where: string, clientId: string, tls:
     },
     stable() {
       if (suppressedConnects > 0) log.info(`MQTT connection to ${where} has stayed up: the repeated drops have stopped`);
-      lastKind = null;
+      said.clear();
       lastLine = 'connected';
       quickCloses = 0;
       suppressedConnects = 0;

@@ -23,6 +23,14 @@ test('one warn line per kind of failure, not per attempt, whatever the retry del
   assert.is(shown().length, 2, 'a new kind is said');
 });
 
+test('two kinds taking turns are said once each', () => {
+  const { report, shown } = setup();
+  for (let i = 0; i < 10; i++) {
+    report.failed(i % 2 ? connectFailure(W, refused, false) : endFailure(W, undefined, false, false), 1000);
+  }
+  assert.is(shown().length, 2, shown().join('\n'));
+});
+
 test('connecting again is said once; after a stable connection the same failure is said again', () => {
   const { report, shown } = setup();
   report.failed(connectFailure(W, refused, false), 1000);
