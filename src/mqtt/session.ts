@@ -11,7 +11,7 @@
 // - Memory stays bounded: unacknowledged QoS 1 packets are forgotten on disconnect (the publisher
 //   re-publishes all retained state after every connect), and writes stop being accepted above
 //   MAX_PENDING_BYTES.
-import type { TimerHandle } from '../platform/ports.ts';
+import type { ByteStream, TimerHandle } from '../platform/ports.ts';
 import { MAX_INBOUND_BYTES } from './codec.ts';
 import type { Packet, SkippedPublish } from './codec.ts';
 import { createBackoff, UNREACHABLE_MAX_MS } from './backoff.ts';
@@ -83,8 +83,8 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     timers.retry = clock.setTimer(delay, () => { timers.retry = null; void attempt(); });
   }
 
-  /** Forgets the current connection (if any) without touching the retry timer. */
-  function forget(): Transport | null {
+  /** Closes and forgets the current connection (if any), its timers and the retry timer. */
+  function forget(): void {
     const c = conn;
     generation++;
     conn = null;
@@ -92,7 +92,6 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
     inflight.clear();
     clearAll();
     c?.close();
-    return c;
   }
 
   /** Ends the current connection (if any) and schedules the next attempt. */
@@ -179,7 +178,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
       return;
     }
     if (stopped || gen !== generation) return;
-    let s;
+    let s: ByteStream;
     try {
       s = await net.connect({
         host: opts.host, port: opts.port, tls: opts.tls, caPem: secrets.caPem,
