@@ -12,11 +12,10 @@
 //   re-publishes all retained state after every connect), and writes stop being accepted above
 //   MAX_PENDING_BYTES.
 import type { ByteStream, TimerHandle } from '../platform/ports.ts';
-import { MAX_INBOUND_BYTES } from './codec.ts';
 import type { Packet, SkippedPublish } from './codec.ts';
 import { createBackoff, UNREACHABLE_MAX_MS } from './backoff.ts';
 import { connectPacket } from './connect-packet.ts';
-import { connackFailure, connectFailure, describeError, endFailure, protocolFailure, secretsFailure, shown } from './errors.ts';
+import { connackFailure, connectFailure, describeError, endFailure, protocolFailure, secretsFailure } from './errors.ts';
 import type { Failure } from './errors.ts';
 import { createFailureLog } from './failure-log.ts';
 import { createKeepalive } from './keepalive.ts';
@@ -30,8 +29,6 @@ export type { MqttSession, PublishOptions, Secrets, SessionDeps, SessionHandlers
 /** Above this many bytes handed to the socket but not yet written, publish() refuses. */
 export const MAX_PENDING_BYTES = 256 * 1024;
 const MAX_INFLIGHT = 1000;
-/** topics whose oversized messages were reported at warn; later ones go to debug */
-const MAX_REPORTED_TOPICS = 16;
 
 export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handlers: SessionHandlers): MqttSession {
   const { net, clock, log } = deps;
@@ -53,7 +50,6 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   const report = createFailureLog(log, where, opts.clientId, opts.tls);
   let nextMessageId = 1;
   const inflight = new Map<number, () => void>();
-  const skippedTopics = new Set<string>();
   const timers: Record<'retry' | 'connack' | 'stable', TimerHandle | null> = { retry: null, connack: null, stable: null };
 
   function clear(name: keyof typeof timers): void {
@@ -161,10 +157,7 @@ export function createMqttSession(deps: SessionDeps, opts: SessionOptions, handl
   function onSkipped(sk: SkippedPublish): void {
     keepalive?.alive();
     if (sk.qos === 1 && sk.messageId !== undefined) send({ cmd: 'puback', messageId: sk.messageId });
-    const line = `MQTT broker ${where} sent a ${sk.bytes}-byte message on ${shown(sk.topic)}, more than the ${MAX_INBOUND_BYTES} bytes wanpulse reads: skipped it`;
-    if (skippedTopics.has(sk.topic) || skippedTopics.size >= MAX_REPORTED_TOPICS) { log.debug(() => line); return; }
-    skippedTopics.add(sk.topic);
-    log.warn(`${line} (said once per topic)`);
+    report.skipped(sk.topic, sk.bytes);
   }
 
   async function attempt(): Promise<void> {
