@@ -42,7 +42,7 @@ export const DEFAULT_GLOBAL: Readonly<GlobalConfig> = Object.freeze({
 export const DEFAULT_MQTT_PORT = 1883;
 export const DEFAULT_MQTTS_PORT = 8883;
 
-/** clientId and baseTopic are filled from the hostname by the loader */
+/** clientId and baseTopic are filled from the router id (hostname + MAC suffix) by the loader */
 export const DEFAULT_MQTT: Readonly<Omit<MqttConfig, 'clientId' | 'baseTopic'>> = Object.freeze({
   enabled: false,
   host: 'localhost',

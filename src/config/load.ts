@@ -6,6 +6,8 @@ import { lookupDevices } from './device.ts';
 import { checkHealth, readHealthOptions } from './health.ts';
 import { networkDevices, readWanpulseInterface, selectMwan3, selectRoute, type Selection, type WanpulseInterface } from './interfaces.ts';
 import { parseMask } from './mark.ts';
+import { checkMqttText, passwordFromFile } from './mqtt-values.ts';
+import { hostnamePart, routerId } from './router-id.ts';
 import type { BackendName, Config, ConfigProblem, GlobalConfig, HealthParams, LogLevelName, MqttConfig } from './types.ts';
 import { parseUci, sectionRef, type UciSection } from './uci.ts';
 import { OptionReader } from './values.ts';
@@ -79,15 +81,8 @@ function readGlobals(readers: OptionReader[]): { global: GlobalConfig; health: H
   return { global, health };
 }
 
-function checkTopic(r: OptionReader, name: string, value: string): void {
-  if (/[#+\0]/.test(value) || value.startsWith('/') || value.endsWith('/') || value.includes('//')) {
-    r.error(r.lineOf(name), `${name} '${value}' is not a usable topic: no # or +, no leading, trailing or double /`);
-  }
-}
-
 async function readMqtt(readers: OptionReader[], hostname: string, fs: FileSystem): Promise<MqttConfig> {
-  const id = hostname.replace(/[^A-Za-z0-9_.-]/g, '_') || 'openwrt';
-  const mqtt: MqttConfig = { ...DEFAULT_MQTT, clientId: `wanpulse-${id}`, baseTopic: `wanpulse/${id}` };
+  const mqtt: MqttConfig = { ...DEFAULT_MQTT, clientId: '', baseTopic: '' };
   let portSet = false;
   for (const r of readers) {
     mqtt.enabled = r.bool('enabled') ?? mqtt.enabled;
@@ -99,29 +94,30 @@ async function readMqtt(readers: OptionReader[], hostname: string, fs: FileSyste
     if (port !== undefined) { mqtt.port = port; portSet = true; }
     mqtt.tlsInsecure = r.bool('tls_insecure') ?? mqtt.tlsInsecure;
     mqtt.caFile = r.str('ca_file') ?? mqtt.caFile;
-    mqtt.username = r.str('username') ?? mqtt.username;
-    mqtt.password = r.str('password') ?? mqtt.password;
+    for (const [name, key] of [['client_id', 'clientId'], ['username', 'username'], ['password', 'password'],
+      ['base_topic', 'baseTopic'], ['discovery_prefix', 'discoveryPrefix']] as const) {
+      const v = r.str(name);
+      if (v !== undefined && checkMqttText(r, name, v)) mqtt[key] = v;
+    }
     mqtt.passwordFile = r.str('password_file') ?? mqtt.passwordFile;
-    mqtt.clientId = r.str('client_id') ?? mqtt.clientId;
-    if (/\s/.test(mqtt.clientId)) r.error(r.lineOf('client_id'), `client_id '${mqtt.clientId}' must not contain spaces`);
-    const base = r.str('base_topic');
-    if (base !== undefined) { checkTopic(r, 'base_topic', base); mqtt.baseTopic = base; }
     mqtt.discovery = r.bool('discovery') ?? mqtt.discovery;
-    const prefix = r.str('discovery_prefix');
-    if (prefix !== undefined) { checkTopic(r, 'discovery_prefix', prefix); mqtt.discoveryPrefix = prefix; }
     const every = r.int('publish_interval_s', LIMITS.publishIntervalS, 's');
     if (every !== undefined) mqtt.publishIntervalMs = every * 1000;
     mqtt.keepaliveS = r.int('keepalive_s', LIMITS.keepaliveS, 's') ?? mqtt.keepaliveS;
     r.warnUnknown();
   }
   if (mqtt.tls && !portSet) mqtt.port = DEFAULT_MQTTS_PORT;
+  // defaults unique per router (router-id.ts); the hardware address is only read when MQTT is on
+  mqtt.routerId = mqtt.enabled ? await routerId(hostname, fs) : hostnamePart(hostname);
+  mqtt.clientId ||= `wanpulse-${mqtt.routerId}`;
+  mqtt.baseTopic ||= `wanpulse/${mqtt.routerId}`;
   const last = readers.at(-1);
   if (!mqtt.enabled || !last) return mqtt;
   // files are read now, so a typo shows in check-config instead of as a reconnect loop later
   if (mqtt.passwordFile !== undefined) {
     const text = await fs.readText(mqtt.passwordFile);
     if (text === null) last.error(last.lineOf('password_file'), `password_file '${mqtt.passwordFile}' cannot be read`);
-    else mqtt.password = text.replace(/\r?\n$/, '');
+    else if (checkMqttText(last, 'password', passwordFromFile(text), last.lineOf('password_file'))) mqtt.password = passwordFromFile(text);
   }
   if (mqtt.tls && mqtt.caFile !== undefined && !(await fs.exists(mqtt.caFile))) {
     last.error(last.lineOf('ca_file'), `ca_file '${mqtt.caFile}' does not exist`);

@@ -81,6 +81,9 @@ export interface MqttConfig {
   passwordFile?: string;
   clientId: string;
   baseTopic: string;
+  /** hostname plus a hardware-address suffix (config/router-id.ts): the default client id and
+   *  base topic are made from it, and so are the Home Assistant discovery ids; set by the loader */
+  routerId?: string;
   discovery: boolean;
   discoveryPrefix: string;
   /** periodic re-publish of uplink states (for graphs); 0 = only on change */

@@ -7,7 +7,10 @@
 import type { TopicNames } from './topics.ts';
 
 export interface DiscoveryContext {
+  /** unique per router: device identifiers and unique ids are made from it */
   routerId: string;
+  /** the device's name in Home Assistant (`<name> uplinks`); routerId when not given */
+  deviceName?: string;
   version: string;
   prefix: string;
   names: TopicNames;
@@ -42,7 +45,7 @@ function configTopic(ctx: DiscoveryContext, component: Component, uniqueId: stri
 function device(ctx: DiscoveryContext): Record<string, unknown> {
   const d: Record<string, unknown> = {
     identifiers: [`wanpulse_${idPart(ctx.routerId)}`],
-    name: `${ctx.routerId} uplinks`,
+    name: `${ctx.deviceName ?? ctx.routerId} uplinks`,
     manufacturer: 'OpenWrt',
     model: 'mwan3 + wanpulse',
     sw_version: ctx.version,

@@ -8,42 +8,19 @@
 //   queued beyond that map (and at most one event); after every connect everything retained
 //   is published again, which also covers QoS 1 packets that were never acknowledged.
 // - Order on connect: status `online` -> discovery configs -> states -> subscribe.
-import type { MqttConfig, PolicyConfig } from '../config/types.ts';
-import type { Clock, FileSystem, Log, Net, TimerHandle } from '../platform/ports.ts';
-import type { StatusSnapshot, TransitionEvent } from '../status/model.ts';
+import type { MqttConfig } from '../config/types.ts';
+import type { TimerHandle } from '../platform/ports.ts';
+import type { TransitionEvent } from '../status/model.ts';
 import { routerDiscovery, uplinkDiscovery } from './discovery.ts';
 import type { DiscoveryContext } from './discovery.ts';
 import { createMqttSession } from './session.ts';
-import type { MqttSession, Secrets } from './session.ts';
+import type { MqttSession } from './session.ts';
+import { loadSecrets } from './secrets.ts';
+import { disabledPublisher } from './publisher-types.ts';
+import type { MqttPublisher, PublisherDeps, PublisherInfo } from './publisher-types.ts';
 import { eventPayload, summaryPayload, topicNames, uplinkChangeKey, uplinkPayload } from './topics.ts';
 
-export interface MqttPublisher {
-  /** connects in the background; never throws */
-  start(): void;
-  publishStatus(snapshot: StatusSnapshot): void;
-  publishEvent(e: TransitionEvent): void;
-  /** retained `offline`, DISCONNECT, close; resolves within about a second */
-  stop(): Promise<void>;
-  state(): { enabled: boolean; connected: boolean; lastError: string | null };
-}
-
-export interface PublisherDeps {
-  net: Net;
-  clock: Clock;
-  log: Log;
-  fs: FileSystem;
-  random?: () => number;
-}
-
-export interface PublisherInfo {
-  version: string;
-  routerId: string;
-  policies: PolicyConfig[];
-  /** origin.support_url in discovery (left out when not given) */
-  supportUrl?: string;
-  /** device.configuration_url in discovery (left out when not given) */
-  configurationUrl?: string;
-}
+export type { MqttPublisher, PublisherDeps, PublisherInfo } from './publisher-types.ts';
 
 /** Periodic re-publishes never come faster than this, whatever publish_interval_s says. */
 export const MIN_PERIODIC_MS = 1_000;
@@ -51,22 +28,16 @@ export const MIN_PERIODIC_MS = 1_000;
 export const METRICS_GAP_MS = 1_000;
 const STOP_BUDGET_MS = 1_000;
 
-function disabledPublisher(): MqttPublisher {
-  return {
-    start() {},
-    publishStatus() {},
-    publishEvent() {},
-    stop: async () => {},
-    state: () => ({ enabled: false, connected: false, lastError: null }),
-  };
-}
-
 export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: PublisherInfo): MqttPublisher {
   if (!cfg.enabled) return disabledPublisher();
   const { clock, log, fs } = deps;
-  const names = topicNames(cfg.baseTopic, cfg.discoveryPrefix, info.routerId);
+  const where = `${cfg.host}:${cfg.port}`;
+  // the loader's router id (hostname + hardware suffix) names topics and discovery ids; the
+  // device keeps the plain hostname as its name
+  const routerId = cfg.routerId ?? info.routerId;
+  const names = topicNames(cfg.baseTopic, cfg.discoveryPrefix, routerId);
   const ctx: DiscoveryContext = {
-    routerId: info.routerId, version: info.version, prefix: names.haStatus.replace(/\/status$/, ''), names,
+    routerId, deviceName: info.routerId, version: info.version, prefix: names.haStatus.replace(/\/status$/, ''), names,
     ...(info.supportUrl ? { supportUrl: info.supportUrl } : {}),
     ...(info.configurationUrl ? { configurationUrl: info.configurationUrl } : {}),
   };
@@ -90,35 +61,15 @@ export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: 
   let started = false;
   let stopped = false;
 
-  async function loadSecrets(): Promise<Secrets> {
-    const secrets: Secrets = {};
-    if (cfg.password !== undefined) secrets.password = cfg.password;
-    if (cfg.passwordFile) {
-      const text = await fs.readText(cfg.passwordFile).catch((e: unknown) => {
-        throw new Error(`cannot read password_file ${cfg.passwordFile}: ${(e as Error).message}`);
-      });
-      if (text === null) throw new Error(`password_file ${cfg.passwordFile} does not exist`);
-      secrets.password = text.trim();
-    }
-    if (cfg.tls && cfg.caFile) {
-      const pem = await fs.readText(cfg.caFile).catch((e: unknown) => {
-        throw new Error(`cannot read ca_file ${cfg.caFile}: ${(e as Error).message}`);
-      });
-      if (pem === null) throw new Error(`ca_file ${cfg.caFile} does not exist`);
-      secrets.caPem = pem;
-    }
-    return secrets;
-  }
-
   const session: MqttSession = createMqttSession(
     { net: deps.net, clock, log, ...(deps.random ? { random: deps.random } : {}) },
     {
       host: cfg.host, port: cfg.port, tls: cfg.tls, tlsInsecure: cfg.tlsInsecure,
-      clientId: cfg.clientId || `wanpulse-${info.routerId}`,
+      clientId: cfg.clientId || `wanpulse-${routerId}`,
       ...(cfg.username !== undefined ? { username: cfg.username } : {}),
       keepaliveS: cfg.keepaliveS,
       will: { topic: names.status, payload: 'offline', qos: 1, retain: true },
-      loadSecrets,
+      loadSecrets: () => loadSecrets(fs, cfg),
     },
     {
       onConnected: () => {
@@ -138,7 +89,7 @@ export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: 
         // A retained birth message is an old one, replayed by our own subscribe right after we
         // published everything; only a live `online` means Home Assistant (re)started.
         if (topic === names.haStatus && payload.trim() === 'online' && !retained && cfg.discovery) {
-          log.info('MQTT: Home Assistant came online; publishing discovery and states again');
+          log.info(`MQTT ${where}: Home Assistant came online; publishing discovery and states again`);
           flush('all');
         }
       },
@@ -255,7 +206,7 @@ export function createMqttPublisher(deps: PublisherDeps, cfg: MqttConfig, info: 
         states = next;
         flush('changed');
       } catch (err) {
-        log.error(`MQTT: cannot publish status: ${(err as Error).message}`);
+        log.error(`MQTT ${where}: cannot publish status: ${(err as Error).message}`);
       }
     },
 

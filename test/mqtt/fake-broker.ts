@@ -37,6 +37,11 @@ export class FakeConnection implements ByteStream {
     const bytes = encodePacket(p);
     queueMicrotask(() => { if (!this.closed) this.dataFn(bytes); });
   }
+  /** broker side: send raw bytes (garbage, huge packets in chunks) */
+  deliverBytes(bytes: Uint8Array): void {
+    const copy = new Uint8Array(bytes);
+    queueMicrotask(() => { if (!this.closed) this.dataFn(copy); });
+  }
   /** broker side: drop the connection */
   kill(err?: Error): void {
     if (this.closed) return;

@@ -10,8 +10,8 @@ import { createMqttPublisher } from '../../src/mqtt/publisher.ts';
 import type { MqttConfig, PolicyConfig } from '../../src/config/types.ts';
 import { nodePlatform } from '../../src/platform/node.ts';
 import { memoryLog } from '../../src/platform/log.ts';
-import { haveMosquitto, startMosquitto } from '../net/mosquitto.ts';
 import type { Mosquitto } from '../net/mosquitto.ts';
+import { mosquittoSuite, until } from './net-suite.ts';
 import { subscribe } from './subscriber.ts';
 import type { Subscriber } from './subscriber.ts';
 import { T0, snapshot, uplink } from './sample.ts';
@@ -19,8 +19,8 @@ import { T0, snapshot, uplink } from './sample.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const platform = nodePlatform();
 const policies: PolicyConfig[] = [{ name: 'balanced', members: [{ iface: 'wg0', metric: 1, weight: 2 }, { iface: 'wg1', metric: 1, weight: 1 }] }];
-let broker: Mosquitto | null = null;
-const cleanups: (() => unknown)[] = [];
+const suite = mosquittoSuite(test);
+const { cleanups } = suite;
 
 function cfgFor(b: Mosquitto, base: string, over: Partial<MqttConfig> = {}): MqttConfig {
   return {
@@ -44,29 +44,9 @@ async function sub(b: Mosquitto, topics: string[]): Promise<Subscriber> {
   return s;
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-test.before(async () => {
-  if (!haveMosquitto()) return;
-  broker = await startMosquitto();
-});
-
-test.after.each(async () => {
-  for (const c of cleanups.splice(0).reverse()) { try { await c(); } catch { /* best effort */ } }
-});
-
-test.after(async () => {
-  await broker?.stop();
-});
-
 test('a subscriber sees status, discovery, retained states in order, then events and transitions', async () => {
-  if (!broker) { console.log('SKIP: mosquitto not installed (skipped because no broker)'); return; }
+  const broker = suite.broker();
+  if (!broker) return;
   const base = `wp${process.pid}/order`;
   const prefix = `ha${process.pid}`;
   const s = await sub(broker, [`${base}/#`, `${prefix}/#`]);
@@ -102,6 +82,7 @@ test('a subscriber sees status, discovery, retained states in order, then events
 });
 
 test('after the broker restarts (no persistence) everything retained is back', async () => {
+  const broker = suite.broker();
   if (!broker) return;
   const base = `wp${process.pid}/restart`;
   const { pub } = publisher(broker, base, { discoveryPrefix: `ha${process.pid}r` });
@@ -125,6 +106,7 @@ test('after the broker restarts (no persistence) everything retained is back', a
 });
 
 test('SIGKILL of a publisher process: the will publishes retained offline', async () => {
+  const broker = suite.broker();
   if (!broker) return;
   const base = `wp${process.pid}/will`;
   const s = await sub(broker, [`${base}/status`]);
@@ -146,11 +128,12 @@ test('SIGKILL of a publisher process: the will publishes retained offline', asyn
 });
 
 test('wrong credentials: a clear log line, retries with backoff, and the caller keeps going', async () => {
+  const broker = suite.broker();
   if (!broker) return;
   const { pub, log } = publisher(broker, `wp${process.pid}/badauth`, { password: 'wrong-password' });
   pub.start();
   await until(() => log.lines.filter((l) => l.includes('retrying in')).length >= 2, 'a second attempt', 10_000);
-  assert.ok(log.lines.some((l) => /^warn: MQTT broker refused: (not authorized|bad user name or password) \(check username\/password\)/.test(l)), log.lines.join('\n'));
+  assert.ok(log.lines.some((l) => /^warn: MQTT broker 127.0.0.1:[0-9]+ refused the connection: (not authorized|bad user name or password) \(check username\/password\)/.test(l)), log.lines.join('\n'));
   assert.is(log.lines.filter((l) => l.startsWith('warn:')).length, 1, 'the repeated failure is not logged again at warn');
   for (let i = 0; i < 100; i++) pub.publishStatus(snapshot([uplink('wg0', i % 2 ? 'online' : 'offline', { since: T0 + i })]));
   pub.publishEvent({ iface: 'wg0', from: 'online', to: 'offline', reason: 'x', detectMs: 1, at: T0 });
@@ -159,6 +142,7 @@ test('wrong credentials: a clear log line, retries with backoff, and the caller 
 });
 
 test('TLS with the generated CA connects; a wrong CA fails with a clear error', async () => {
+  const broker = suite.broker();
   if (!broker) return;
   const base = `wp${process.pid}/tls`;
   const s = await sub(broker, [`${base}/status`]);
@@ -178,6 +162,7 @@ test('TLS with the generated CA connects; a wrong CA fails with a clear error', 
 });
 
 test('stop: retained offline, within about a second', async () => {
+  const broker = suite.broker();
   if (!broker) return;
   const base = `wp${process.pid}/stop`;
   const s = await sub(broker, [`${base}/status`]);

@@ -201,16 +201,28 @@ test('discovery off: no configs, no subscription, states still published', async
   assert.is(broker.packets('subscribe').length, 0);
 });
 
-test('password_file is read and trimmed, and the password never reaches the log', async () => {
-  const { broker, pub, log } = setup({ username: 'wan', passwordFile: '/etc/wanpulse/mqtt.pass' }, { '/etc/wanpulse/mqtt.pass': 's3cr3t-pw\n' });
+test('password_file loses only its line end (blanks are the password\'s), and never reaches the log', async () => {
+  const { broker, pub, log } = setup({ username: 'wan', passwordFile: '/etc/wanpulse/mqtt.pass' }, { '/etc/wanpulse/mqtt.pass': ' s3cr3t-pw \r\n' });
   broker.connackCode = 4;
   pub.start();
   await settle();
   const c = broker.packets('connect')[0] as { password: Uint8Array };
-  assert.is(new TextDecoder().decode(c.password), 's3cr3t-pw');
+  assert.is(new TextDecoder().decode(c.password), ' s3cr3t-pw ');
   assert.match(pub.state().lastError!, 'bad user name or password');
   assert.not.ok(log.lines.some((l) => l.includes('s3cr3t')));
   assert.not.ok(JSON.stringify(pub.state()).includes('s3cr3t'));
+});
+
+test('the loader\'s router id names the client, the topics and the discovery ids; the device keeps the hostname', async () => {
+  const { broker, pub } = setup({ routerId: 'OpenWrt-4f21c0', clientId: '', baseTopic: '' });
+  pub.publishStatus(snapshot([uplink('wg0')]));
+  pub.start();
+  await settle();
+  assert.is((broker.packets('connect')[0] as { clientId: string }).clientId, 'wanpulse-OpenWrt-4f21c0');
+  const topics = broker.publishes().map((p) => p.topic);
+  assert.ok(topics.includes('wanpulse/OpenWrt-4f21c0/status') && topics.includes('homeassistant/binary_sensor/wanpulse_OpenWrt-4f21c0_wg0_online/config'), topics.join('\n'));
+  const cfg = JSON.parse(broker.publishes().find((p) => p.topic.endsWith('wg0_online/config'))!.payload);
+  assert.equal([cfg.device.name, cfg.device.identifiers], ['r1 uplinks', ['wanpulse_OpenWrt-4f21c0']]);
 });
 
 test('calls never throw or block, connected or not', async () => {

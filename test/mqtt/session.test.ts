@@ -1,32 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createMqttSession } from '../../src/mqtt/session.ts';
-import type { SessionOptions } from '../../src/mqtt/session.ts';
 import type { Packet } from '../../src/mqtt/codec.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { FakeClock } from '../fakes/clock.ts';
-import { FakeBroker, settle } from './fake-broker.ts';
-
-const SECRET = 'hunter2-very-secret';
-
-function setup(over: Partial<SessionOptions> = {}, random = () => 1) {
-  const clock = new FakeClock();
-  const broker = new FakeBroker();
-  const log = memoryLog();
-  const events: string[] = [];
-  const messages: { topic: string; payload: string; retained: boolean }[] = [];
-  const session = createMqttSession({ net: broker, clock, log, random }, {
-    host: '127.0.0.1', port: 1883, tls: false, tlsInsecure: false, clientId: 'wanpulse-r1', username: 'wan',
-    keepaliveS: 30, will: { topic: 'wanpulse/r1/status', payload: 'offline', qos: 1, retain: true },
-    loadSecrets: async () => ({ password: SECRET }),
-    ...over,
-  }, {
-    onConnected: () => events.push('connected'),
-    onDisconnected: (r) => events.push(`disconnected: ${r}`),
-    onMessage: (topic, payload, retained) => messages.push({ topic, payload, retained }),
-  });
-  return { clock, broker, log, events, messages, session };
-}
+import { settle } from './fake-broker.ts';
+import { SECRET, setup } from './session-setup.ts';
 
 test('connects with client id, user, password, keepalive and a retained QoS 1 will', async () => {
   const { broker, session, events } = setup();
@@ -52,8 +28,8 @@ test('a refused CONNECT gives a clear log line, never the password, and retries 
   session.start();
   await settle();
   assert.not.ok(session.isConnected());
-  assert.match(session.lastError()!, 'MQTT broker refused: not authorized (check username/password)');
-  assert.ok(log.lines.some((l) => l.includes('warn: MQTT broker refused: not authorized (check username/password); retrying in 1.0 s')));
+  assert.match(session.lastError()!, 'MQTT broker 127.0.0.1:1883 refused the connection: not authorized (check username/password)');
+  assert.ok(log.lines.some((l) => l.includes('warn: MQTT broker 127.0.0.1:1883 refused the connection: not authorized (check username/password); retrying in 1.0 s')));
   // with random() = 1 the delays are the full 1, 2, 4, 8, 16, 30, 30 s
   const expected = [1000, 2000, 4000, 8000, 16000, 30000, 30000];
   for (const delay of expected) {
@@ -199,6 +175,35 @@ test('TLS trust failures get a hint about ca_file', async () => {
   await settle();
   assert.match(session.lastError()!, 'check ca_file');
   assert.is(broker.connectCalls[0]!.tls, true);
+});
+
+test('a 10 MB retained message on a subscribed topic is skipped: the session stays up, one log line', async () => {
+  const { broker, session, log, messages, events } = setup();
+  session.start();
+  await settle();
+  const size = 10 * 1024 * 1024;
+  const topic = new TextEncoder().encode('homeassistant/status');
+  // PUBLISH, QoS 1, retain; remaining length as a 4-byte varint
+  const len = [size & 0x7f | 0x80, (size >> 7) & 0x7f | 0x80, (size >> 14) & 0x7f | 0x80, size >> 21];
+  for (let round = 0; round < 2; round++) {
+    broker.last!.deliverBytes(new Uint8Array([0x33, ...len, 0, topic.length, ...topic, 0x10, 0x01 + round]));
+    const chunk = new Uint8Array(1024 * 1024);
+    for (let left = size - 2 - topic.length - 2; left > 0; left -= chunk.length) {
+      broker.last!.deliverBytes(chunk.subarray(0, Math.min(left, chunk.length)));
+      await settle(1);
+    }
+    await settle();
+  }
+  broker.last!.deliver({ cmd: 'publish', topic: 'homeassistant/status', payload: 'online', qos: 0, retain: false, dup: false });
+  await settle();
+  assert.ok(session.isConnected());
+  assert.equal(events, ['connected']);
+  assert.is(broker.connections.length, 1);
+  assert.equal(broker.packets('puback').map((p) => (p as { messageId: number }).messageId), [0x1001, 0x1002]);
+  assert.equal(messages, [{ topic: 'homeassistant/status', payload: 'online', retained: false }]);
+  const warned = log.lines.filter((l) => l.startsWith('warn:'));
+  assert.is(warned.length, 1, warned.join('\n'));
+  assert.match(warned[0]!, `MQTT broker 127.0.0.1:1883 sent a ${size}-byte message on "homeassistant/status"`);
 });
 
 test.run();

@@ -15,7 +15,7 @@ export interface Subscriber {
   messages: Message[];
   /** resolves with the first message (from index `from`) that matches, or rejects after timeoutMs */
   waitFor(match: (m: Message) => boolean, timeoutMs?: number, from?: number): Promise<Message>;
-  publish(topic: string, payload: string, retain?: boolean): void;
+  publish(topic: string, payload: string | Uint8Array, retain?: boolean, qos?: 0 | 1): void;
   close(): void;
 }
 
@@ -30,6 +30,7 @@ export function subscribe(o: SubscriberOptions): Promise<Subscriber> {
   return new Promise((resolve, reject) => {
     const messages: Message[] = [];
     const waiters = new Set<() => void>();
+    let published = 0;
     const sock: Socket = connect({ host: '127.0.0.1', port: o.port });
     const timer = setTimeout(() => { sock.destroy(); reject(new Error('subscriber: no SUBACK within 5 s')); }, 5000);
     const send = (p: Packet) => sock.write(encodePacket(p));
@@ -67,8 +68,10 @@ export function subscribe(o: SubscriberOptions): Promise<Subscriber> {
           check();
         });
       },
-      publish(topic, payload, retain = false) {
-        send({ cmd: 'publish', topic, payload, qos: 0, retain, dup: false });
+      publish(topic, payload, retain = false, qos = 0) {
+        const data = (typeof payload === 'string' ? payload : Buffer.from(payload)) as string; // mqtt-packet wants Buffers
+        if (qos === 1) send({ cmd: 'publish', topic, payload: data, qos: 1, messageId: ++published, retain, dup: false });
+        else send({ cmd: 'publish', topic, payload: data, qos: 0, retain, dup: false });
       },
       close() { try { send({ cmd: 'disconnect' }); } catch { /* closed */ } sock.destroy(); },
     };
