@@ -18,6 +18,7 @@ import { createMqttPublisher, type MqttPublisher } from './mqtt/publisher.ts';
 import type { Log, Platform, TimerHandle } from './platform/ports.ts';
 import { MWAN3_WRAP_LIB, Prober, type ProbeMode } from './probes/fping-driver.ts';
 import { buildSnapshot } from './status/build.ts';
+import { StatusHistory } from './status/history.ts';
 import type { StatusSnapshot, SwitchRecord, TransitionEvent } from './status/model.ts';
 import { VERSION } from './version.ts';
 
@@ -108,6 +109,7 @@ export class Daemon {
   private stopping = false;
   private reconciling = false;
   private lastWrite = 0;
+  private history: StatusHistory | null = null;
 
   constructor(private readonly p: Platform, private readonly log: Log & { setLevel?: (l: Config['global']['logLevel']) => void }, private readonly o: DaemonOptions) {}
 
@@ -266,6 +268,7 @@ export class Daemon {
     const snap = this.snapshot();
     this.mqtt?.publishStatus(snap);
     void this.writeStatus(snap);
+    (this.history ??= new StatusHistory(this.p.fs, `${this.o.runDir}/history.json`)).record(snap);
   }
 
   private async writeStatus(snap: StatusSnapshot): Promise<void> {
