@@ -12,7 +12,7 @@ import { NetnsSet, sleep } from '../net/netns.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const MAIN = join(root, 'src/main.ts');
 
-const MWAN3 = `config globals 'globals'
+export const MWAN3 = `config globals 'globals'
 	option mmx_mask '0x3F00'
 
 ${[1, 2].map((n) => `config interface 'wan${n}'
@@ -35,7 +35,7 @@ config rule 'default_rule_v4'
 	option use_policy 'balanced'
 `;
 
-const NETWORK = `config interface 'loopback'
+export const NETWORK = `config interface 'loopback'
 	option device 'lo'
 	option proto 'static'
 

@@ -72,8 +72,9 @@ var NamedSection = baseclass.extend({
 		if (!this.exists()) {
 			if (this.addremove)
 				node.appendChild(E('button', { 'class': 'cbi-button cbi-button-add', 'click': function() {
+					// as LuCI does: create the section, then save the form (stages every edit) and redraw
 					uci.add(map.config, self.sectiontype, self.sid);
-					map.renderContents();
+					return map.save(null, true);
 				} }, [ _('Add') ]));
 			return node;
 		}
@@ -87,7 +88,7 @@ var NamedSection = baseclass.extend({
 		if (this.addremove)
 			node.appendChild(E('button', { 'class': 'cbi-button cbi-button-remove', 'click': function() {
 				uci.remove(map.config, self.sid);
-				map.renderContents();
+				return map.save(null, true);
 			} }, [ _('Delete') ]));
 		return node;
 	},
@@ -174,9 +175,12 @@ var Flag = AbstractValue.extend({
 		return box;
 	},
 	formvalue: function(sid) { var w = this.widget(sid); return w ? (w.checked ? '1' : '0') : null; },
+	// as LuCI's flag: a value equal to the default is removed (rmempty), any other is written
 	parse: function(sid) {
-		var fval = this.formvalue(sid), cval = this.cfgvalue(sid);
-		if (fval != (cval != null ? cval : this.default))
+		var fval = this.formvalue(sid);
+		if (fval == (this.default != null ? this.default : '0') && (this.rmempty || this.optional))
+			uci.unset(this.map.config, sid, this.option);
+		else if (fval != this.cfgvalue(sid))
 			uci.set(this.map.config, sid, this.option, fval);
 		return Promise.resolve();
 	}

@@ -60,9 +60,10 @@ function isAddress(v) {
 /** Adds option `name` of section type `type` to `s` (in `tab` when given), shaped by the schema. */
 function addOption(s, tab, type, name, title, text) {
 	var spec = checks.spec(type, name);
-	var inherited = null;
+	var inherited = null, inheritedValue = null;
 	if (type == 'interface' && HEALTH.indexOf(name) >= 0) {
 		var g = common.globalValue(uci, name);
+		inheritedValue = (g != null && g !== '') ? g : schema.globals[name].default;
 		inherited = (g != null && g !== '') ? g : defaultText(schema.globals[name]);
 	}
 	var cls = { bool: form.Flag, enum: form.ListValue, list: form.DynamicList }[spec.type] || form.Value;
@@ -85,8 +86,10 @@ function addOption(s, tab, type, name, title, text) {
 		o.optional = true;
 	}
 	else if (spec.type == 'enum') {
-		spec.values.forEach(function(v) { o.value(v); });
-		o.default = spec.default;
+		// the empty choice keeps the option unset, so the daemon's default applies
+		o.value('', _('%s (default)').format(spec.default));
+		spec.values.forEach(function(v) { if (v != spec.default) o.value(v); });
+		o.optional = true;
 	}
 	else if (spec.type == 'list') {
 		o.validate = function(sid, value) {
@@ -95,7 +98,7 @@ function addOption(s, tab, type, name, title, text) {
 		};
 	}
 	else {
-		o.placeholder = inherited != null ? inherited : spec.default;
+		o.placeholder = inheritedValue != null ? inheritedValue : spec.default;
 		o.validate = function(sid, value) {
 			var r = checks.value(type, name, value);
 			if (r !== true || checks.pairOf(name) == null || value === '')
