@@ -113,7 +113,7 @@ test('loads the shipped /etc/config/wanpulse and offers overrides for exactly th
   assert.is(await p.inputValue(field('globals', 'backend')), '');
   assert.is(await p.textContent(`${field('globals', 'backend')} option[value=""]`), 'mwan3 (default)');
   assert.is(await p.getAttribute(field('mqtt', 'password'), 'type'), 'password');
-  const uplinks = await p.evaluate(() => [...document.querySelectorAll('.cbi-section[data-section]')].map((s) => s.getAttribute('data-section')));
+  const uplinks = await p.evaluate(() => Array.from(document.querySelectorAll('.cbi-section[data-section]')).map((s) => s.getAttribute('data-section')));
   assert.equal(uplinks, ['globals', 'mqtt', 'wan1', 'wan2']);
   assert.match((await p.textContent('#cbi-wanpulse-globals-interval_ms'))!, /Default: 200 ms\. Range: 20 to 10000 ms\./);
 });

@@ -41,7 +41,7 @@ test('status page and widget follow a real daemon: values, cut, graph, stale, st
       assert.is(await rowText(b, u.iface, 'wanpulse-owner'), 'mwan3');
       assert.is(await rowText(b, u.iface, 'wanpulse-reason'), u.reason);
       assert.match((await rowText(b, u.iface, 'wanpulse-rtt'))!, /^\d+\.\d ms$/);
-      const ips = await b.page.evaluate((i) => [...document.querySelectorAll(`.wanpulse-uplink[data-iface="${i}"] .wanpulse-targets tr[data-ip]`)].map((r) => r.getAttribute('data-ip')), u.iface);
+      const ips = await b.page.evaluate((i) => Array.from(document.querySelectorAll(`.wanpulse-uplink[data-iface="${i}"] .wanpulse-targets tr[data-ip]`)).map((r) => r.getAttribute('data-ip')), u.iface);
       assert.equal(ips, u.targets.map((t) => t.ip));
     }
     const summary = await b.page.textContent('.wanpulse-summary');
@@ -74,7 +74,7 @@ test('status page and widget follow a real daemon: values, cut, graph, stale, st
     try {
       await w.page.goto(`${server.url}/?widget=70_wanpulse`);
       await w.page.waitForSelector('body[data-view-ready]');
-      const rows = await w.page.evaluate(() => [...document.querySelectorAll('table.wanpulse-widget tr[data-iface]')].map((r) => `${r.getAttribute('data-iface')}:${r.querySelector('.wanpulse-badge')?.getAttribute('data-state')}`));
+      const rows = await w.page.evaluate(() => Array.from(document.querySelectorAll('table.wanpulse-widget tr[data-iface]')).map((r) => `${r.getAttribute('data-iface')}:${r.querySelector('.wanpulse-badge')?.getAttribute('data-state')}`));
       assert.equal(rows.sort(), ['wan1:online', 'wan2:online']);
       assert.equal(w.errors, []);
     } finally {
