@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlugin, realCheckConfig, ubusRequest, type Signature } from '../package/ucode-host.ts';
-import { appDir, parsePo } from './po.ts';
+import { appDir, parsePo } from '../../build/luci-i18n.mjs';
 import { UciStore } from './uci-store.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
