@@ -7,6 +7,8 @@
 
 var NS = 'http://www.w3.org/2000/svg';
 var W = 640, H = 150, PAD_L = 48, PAD_R = 40, PAD_T = 10, PAD_B = 22;
+/** the daemon keeps this many samples per uplink (src/status/history.ts) */
+var MAX_SAMPLES = 150;
 
 function svg(name, attrs, children) {
 	var el = document.createElementNS(NS, name);
@@ -37,8 +39,11 @@ return baseclass.extend({
 			box.appendChild(E('em', {}, [ _('Not enough history yet for a graph.') ]));
 			return box;
 		}
-		var base = history.base, span = Math.max((history.sampleMs || 2000) * 150, 60000);
-		var end = Math.max(now, base + up.t[up.t.length - 1]), start = end - span;
+		// the time axis covers the history there is (at least a minute), up to the whole ring
+		var base = history.base, first = base + up.t[0];
+		var end = Math.max(now, base + up.t[up.t.length - 1]);
+		var span = Math.min(Math.max(end - first, 60000), (history.sampleMs || 2000) * MAX_SAMPLES);
+		var start = end - span;
 		var x = function(at) { return PAD_L + (W - PAD_L - PAD_R) * Math.max(0, at - start) / span; };
 		var maxRtt = niceMax(Math.max.apply(null, up.rtt.map(function(v) { return v || 0; }).concat([ 1 ])));
 		var yRtt = function(v) { return PAD_T + (H - PAD_T - PAD_B) * (1 - v / maxRtt); };
@@ -80,7 +85,7 @@ return baseclass.extend({
 		plot.appendChild(label(PAD_L - 4, H - PAD_B, _('0 ms'), 'end', '#1565c0'));
 		plot.appendChild(label(W - PAD_R + 4, PAD_T + 8, _('100 %'), 'start', '#c62828'));
 		plot.appendChild(label(W - PAD_R + 4, H - PAD_B, _('0 %'), 'start', '#c62828'));
-		plot.appendChild(label(PAD_L, H - 6, _('%s min ago').format(Math.round(span / 60000)), 'start'));
+		plot.appendChild(label(PAD_L, H - 6, span >= 120000 ? _('%s min ago').format(Math.round(span / 60000)) : _('%s s ago').format(Math.round(span / 1000)), 'start'));
 		plot.appendChild(label(W - PAD_R, H - 6, _('now'), 'end'));
 		box.appendChild(plot);
 		return box;
