@@ -20,6 +20,8 @@ export interface ServeOptions {
   runDir: string;
   /** /etc/config of the pretend router (wanpulse, mwan3, network) */
   configDir: string;
+  /** "object.method" calls rpcd refuses with UBUS_STATUS_PERMISSION_DENIED (6) */
+  deny?: string[];
 }
 
 export interface LuciServer {
@@ -116,6 +118,7 @@ export async function serveLuci(o: ServeOptions): Promise<LuciServer> {
         const body = JSON.parse(await readBody(req)) as { id: number; params: [string, string, string, Record<string, unknown>] };
         const [, object, method, args] = body.params;
         calls.push(`${object}.${method}`);
+        if (o.deny?.includes(`${object}.${method}`)) return send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: body.id, result: [6] }));
         return send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: body.id, result: ubus(o, sig, uci, object, method, args) }));
       }
       if (url.pathname === '/favicon.ico') return send(res, 204, 'image/x-icon', '');

@@ -2,8 +2,9 @@
 'require baseclass';
 
 // Stand-in for LuCI's rpc module: rpc.declare() returns a function that calls a ubus method
-// over JSON-RPC ("call", [session, object, method, args]) as LuCI's /ubus endpoint expects,
-// rejects on a non-zero ubus status, and extracts the reply by `expect` as documented.
+// over JSON-RPC ("call", [session, object, method, args]) as LuCI's /ubus endpoint expects;
+// a non-zero ubus status rejects only with `reject: true` (else it is the result), and the
+// reply is extracted by `expect`, as documented.
 var id = 1;
 
 return baseclass.extend({
@@ -16,9 +17,9 @@ return baseclass.extend({
 			if (reply.error)
 				throw new Error('RPC error: ' + reply.error.message);
 			var r = reply.result;
-			if (!Array.isArray(r) || r[0] !== 0)
-				throw new Error('RPC call to ' + object + '/' + method + ' failed with ubus code ' + (Array.isArray(r) ? r[0] : '?'));
-			return r[1];
+			if (!Array.isArray(r))
+				throw new Error('RPC call to ' + object + '/' + method + ' returned no result');
+			return r;
 		});
 	},
 
@@ -28,7 +29,14 @@ return baseclass.extend({
 			var args = {}, params = options.params || [];
 			for (var i = 0; i < params.length && i < arguments.length; i++)
 				args[params[i]] = arguments[i];
-			return self.call(options.object, options.method, args).then(function(data) {
+			return self.call(options.object, options.method, args).then(function(result) {
+				// as documented: a non-zero ubus status rejects with `reject`, else it is the value
+				if (result[0] !== 0) {
+					if (options.reject)
+						throw new Error('RPC call to ' + options.object + '/' + options.method + ' failed with ubus code ' + result[0]);
+					return result[0];
+				}
+				var data = result[1];
 				var expect = options.expect;
 				if (expect != null) {
 					var key = Object.keys(expect)[0];

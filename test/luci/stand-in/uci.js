@@ -5,10 +5,10 @@
 // Stand-in for LuCI's uci module: configurations loaded with rpcd's `uci get`, changes kept
 // locally until save(), which sends them as `uci add|set|delete` (the session's staged
 // changes, as rpcd keeps them) and reloads; apply happens through ui.changes.apply.
-var callGet = rpc.declare({ object: 'uci', method: 'get', params: [ 'config' ], expect: { values: {} } });
-var callAdd = rpc.declare({ object: 'uci', method: 'add', params: [ 'config', 'type', 'name', 'values' ] });
-var callSet = rpc.declare({ object: 'uci', method: 'set', params: [ 'config', 'section', 'values' ] });
-var callDelete = rpc.declare({ object: 'uci', method: 'delete', params: [ 'config', 'section', 'options' ] });
+var callGet = rpc.declare({ object: 'uci', method: 'get', params: [ 'config' ], expect: { values: {} }, reject: true });
+var callAdd = rpc.declare({ object: 'uci', method: 'add', params: [ 'config', 'type', 'name', 'values' ], reject: true });
+var callSet = rpc.declare({ object: 'uci', method: 'set', params: [ 'config', 'section', 'values' ], reject: true });
+var callDelete = rpc.declare({ object: 'uci', method: 'delete', params: [ 'config', 'section', 'options' ], reject: true });
 
 return baseclass.extend({
 	__init__: function() { this.values = {}; this.changes = {}; },

@@ -5,8 +5,8 @@
 // Stand-in for LuCI's ui module: notifications above the view, and ui.changes.apply(), which
 // asks rpcd to apply the session's staged changes (`uci apply` with rollback, then `uci
 // confirm`, as LuCI does) and says so.
-var callApply = rpc.declare({ object: 'uci', method: 'apply', params: [ 'rollback', 'timeout' ] });
-var callConfirm = rpc.declare({ object: 'uci', method: 'confirm' });
+var callApply = rpc.declare({ object: 'uci', method: 'apply', params: [ 'rollback', 'timeout' ], reject: true });
+var callConfirm = rpc.declare({ object: 'uci', method: 'confirm', reject: true });
 
 var UI = baseclass.extend({
 	addNotification: function(title, children) {

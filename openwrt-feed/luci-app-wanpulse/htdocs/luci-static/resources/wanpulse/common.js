@@ -19,8 +19,13 @@ return baseclass.extend({
 	STALE_S: STALE_S,
 	STATE_COLOURS: STATE_COLOURS,
 
-	callStatus: rpc.declare({ object: 'wanpulse', method: 'status' }),
-	callHistory: rpc.declare({ object: 'wanpulse', method: 'history' }),
+	callStatus: rpc.declare({ object: 'wanpulse', method: 'status', reject: true }),
+	callHistory: rpc.declare({ object: 'wanpulse', method: 'history', reject: true }),
+
+	/** The status, or { rpcError } when rpcd cannot answer (plugin not loaded, no permission). */
+	loadStatus: function() {
+		return this.callStatus().catch(function(err) { return { rpcError: String((err && err.message) || err) }; });
+	},
 
 	/** An option of `config globals` as the daemon reads it: a later section overrides. */
 	globalValue: function(uci, name) {
@@ -77,6 +82,8 @@ return baseclass.extend({
 	problem: function(status, enabled) {
 		if (!enabled)
 			return { level: 'warning', text: _('wanpulse is disabled (Settings: General, Enabled). Nothing is probed or switched; mwan3 alone decides.') };
+		if (status != null && status.rpcError != null)
+			return { level: 'danger', text: _('The status cannot be read through rpcd (%s). After installing wanpulse, restart rpcd: "service rpcd restart".').format(status.rpcError) };
 		if (status == null || (status.running === false && status.uplinks == null))
 			return { level: 'danger', text: _('wanpulse is not running and has left no status. Start it with "service wanpulse start"; "logread -e wanpulse" shows why it stopped.') };
 		if (status.running === false)

@@ -13,7 +13,7 @@
 // Apply runs check-config itself on the staged config (rpcd `wanpulse check_config`) and
 // applies only when it passes.
 
-var callCheckConfig = rpc.declare({ object: 'wanpulse', method: 'check_config', params: [ 'sections' ] });
+var callCheckConfig = rpc.declare({ object: 'wanpulse', method: 'check_config', params: [ 'sections' ], reject: true });
 
 var HEALTH = [ 'interval_ms', 'timeout_ms', 'down', 'up', 'window', 'check_quality', 'failure_latency_ms',
 	'recovery_latency_ms', 'failure_loss', 'recovery_loss', 'degraded_failover', 'flap_window_s', 'max_hold_s' ];
@@ -75,7 +75,6 @@ function addOption(s, tab, type, name, title, text) {
 		o.value('', _('global value'));
 		o.value('1', _('on'));
 		o.value('0', _('off'));
-		o.optional = true;
 	}
 	else if (spec.type == 'bool') {
 		o.default = spec.default;
@@ -83,13 +82,11 @@ function addOption(s, tab, type, name, title, text) {
 	else if (spec.type == 'enum' && type == 'interface') {
 		o.value('', _('as in mwan3'));
 		spec.values.forEach(function(v) { o.value(v); });
-		o.optional = true;
 	}
 	else if (spec.type == 'enum') {
 		// the empty choice keeps the option unset, so the daemon's default applies
 		o.value('', _('%s (default)').format(spec.default));
 		spec.values.forEach(function(v) { if (v != spec.default) o.value(v); });
-		o.optional = true;
 	}
 	else if (spec.type == 'list') {
 		o.validate = function(sid, value) {

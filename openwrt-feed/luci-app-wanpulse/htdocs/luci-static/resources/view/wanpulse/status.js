@@ -62,7 +62,7 @@ function mqttText(mqtt) {
 return view.extend({
 	load: function() {
 		return Promise.all([
-			L.resolveDefault(common.callStatus(), null),
+			common.loadStatus(),
 			L.resolveDefault(common.callHistory(), { uplinks: [], transitions: [] }),
 			uci.load('wanpulse')
 		]);
@@ -115,7 +115,7 @@ return view.extend({
 	refresh: function(box) {
 		uci.unload('wanpulse');
 		return Promise.all([
-			L.resolveDefault(common.callStatus(), null),
+			common.loadStatus(),
 			L.resolveDefault(common.callHistory(), { uplinks: [], transitions: [] }),
 			uci.load('wanpulse')
 		]).then(L.bind(function(data) {

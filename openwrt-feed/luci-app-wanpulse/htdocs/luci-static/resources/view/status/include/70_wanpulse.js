@@ -11,7 +11,7 @@ return baseclass.extend({
 	load: function() {
 		uci.unload('wanpulse');
 		return Promise.all([
-			L.resolveDefault(common.callStatus(), null),
+			common.loadStatus(),
 			uci.load('wanpulse')
 		]);
 	},
