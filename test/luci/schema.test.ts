@@ -48,7 +48,7 @@ test('every option README documents is in the schema and on the settings page', 
   const offered = new Set([...settings.matchAll(/addOption\(\w+, (?:'\w+'|null|t\('\w+'\)), (?:'(\w+)'|type), '(\w+)'/g)].map((m) => `${m[1] ?? '*'}.${m[2]}`));
   const health = [...offered].filter((k) => k.startsWith('*.')).map((k) => k.slice(2));
   assert.match(settings, /healthOptions\(s, 'globals', tabs\)/);
-  assert.match(settings, /healthOptions\(u, 'interface', null\)/);
+  assert.match(settings, /healthOptions\(u, 'interface', probingTabs\)/);
   const has = (section: string, name: string) => offered.has(`${section}.${name}`) || (section !== 'mqtt' && health.includes(name));
   const sections: [keyof Schema, string][] = [['globals', "### `config globals 'globals'`"], ['interface', "### `config interface '<name>'`"], ['mqtt', "### `config mqtt 'mqtt'`"]];
   for (const [section, heading] of sections) {

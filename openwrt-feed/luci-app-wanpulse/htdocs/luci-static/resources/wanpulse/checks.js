@@ -91,6 +91,15 @@ return baseclass.extend({
 		return true;
 	},
 
+	/** A probe target: an address, not a name (check-config checks the details). */
+	address: function(name, value) {
+		var v = String(value == null ? '' : value).trim();
+		if (v === '' || /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(v)
+			|| (/^[0-9A-Fa-f:.]{2,45}$/.test(v) && v.indexOf(':') >= 0))
+			return true;
+		return _("%s '%s' is not an IPv4 or IPv6 address").format(name, value);
+	},
+
 	/** The pair an option belongs to, or null. */
 	pairOf: function(name) {
 		for (var i = 0; i < schema.pairs.length; i++)

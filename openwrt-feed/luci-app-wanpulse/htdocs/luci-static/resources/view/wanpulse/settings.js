@@ -52,11 +52,6 @@ function effective(section, sid, type, name) {
 	return schema.globals[name] ? schema.globals[name].default : null;
 }
 
-function isAddress(v) {
-	return /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/.test(v)
-		|| (/^[0-9A-Fa-f:.]{2,45}$/.test(v) && v.indexOf(':') >= 0);
-}
-
 /** Adds option `name` of section type `type` to `s` (in `tab` when given), shaped by the schema. */
 function addOption(s, tab, type, name, title, text) {
 	var spec = checks.spec(type, name);
@@ -89,10 +84,7 @@ function addOption(s, tab, type, name, title, text) {
 		spec.values.forEach(function(v) { if (v != spec.default) o.value(v); });
 	}
 	else if (spec.type == 'list') {
-		o.validate = function(sid, value) {
-			return (value == null || value === '' || isAddress(String(value).trim())) ? true
-				: _("%s '%s' is not an IPv4 or IPv6 address").format(name, value);
-		};
+		o.validate = function(sid, value) { return checks.address(name, value); };
 	}
 	else {
 		o.placeholder = inheritedValue != null ? inheritedValue : spec.default;
@@ -213,7 +205,8 @@ return view.extend({
 		addOption(q, 'ha', 'mqtt', 'publish_interval_s', _('Re-publish every'), _('Periodic re-publish of the figures for graphs; 0: on change only.'));
 		addOption(q, 'ha', 'mqtt', 'keepalive_s', _('Keepalive'), _('MQTT keepalive interval.'));
 
-		var list = candidates();
+		var list = candidates(), probingTabs = {};
+		HEALTH.forEach(function(n) { probingTabs[n] = 'probing'; });
 		if (!list.length) {
 			var none = s.taboption('general', form.DummyValue, '_no_uplinks', _('Per-uplink overrides'));
 			none.cfgvalue = function() { return _('mwan3 tracks no interface yet (an enabled mwan3 interface with a track_ip): there is nothing to override.'); };
@@ -222,15 +215,18 @@ return view.extend({
 			var u = m.section(form.NamedSection, c.name, 'interface', _('Uplink %s').format(c.name),
 				_('%s. Overrides for this uplink; empty fields take the global value or mwan3\'s.').format(c.note));
 			u.addremove = true;
-			addOption(u, null, 'interface', 'enabled', _('Tracked by wanpulse'), _('Off: leave this interface to mwan3 alone.'));
-			addOption(u, null, 'interface', 'device', _('Device'), _('Device the probes are bound to; empty: from netifd.'));
-			addOption(u, null, 'interface', 'family', _('Address family'), _('Empty: mwan3\'s.'));
-			addOption(u, null, 'interface', 'track_ip', _('Probe targets'), _('Addresses, not names. Empty: mwan3\'s track_ip list (required for backend route).'));
-			addOption(u, null, 'interface', 'reliability', _('Targets that must answer'), _('Empty: mwan3\'s reliability, else 1.'));
-			healthOptions(u, 'interface', null);
-			addOption(u, null, 'interface', 'gateway', _('Gateway'), _('Backend route: next hop; empty: a device route.'));
-			addOption(u, null, 'interface', 'weight', _('Weight'), _('Backend route: multipath weight.'));
-			addOption(u, null, 'interface', 'metric', _('Metric'), _('Backend route: tier, lower is preferred.'));
+			u.tab('uplink', _('Uplink'));
+			u.tab('probing', _('Probing and judging'));
+			u.tab('route', _('Backend route'));
+			addOption(u, 'uplink', 'interface', 'enabled', _('Tracked by wanpulse'), _('Off: leave this interface to mwan3 alone.'));
+			addOption(u, 'uplink', 'interface', 'device', _('Device'), _('Device the probes are bound to; empty: from netifd.'));
+			addOption(u, 'uplink', 'interface', 'family', _('Address family'), _('Empty: mwan3\'s.'));
+			addOption(u, 'uplink', 'interface', 'track_ip', _('Probe targets'), _('Addresses, not names. Empty: mwan3\'s track_ip list (required for backend route).'));
+			addOption(u, 'uplink', 'interface', 'reliability', _('Targets that must answer'), _('Empty: mwan3\'s reliability, else 1.'));
+			healthOptions(u, 'interface', probingTabs);
+			addOption(u, 'route', 'interface', 'gateway', _('Gateway'), _('Backend route: next hop; empty: a device route.'));
+			addOption(u, 'route', 'interface', 'weight', _('Weight'), _('Backend route: multipath weight.'));
+			addOption(u, 'route', 'interface', 'metric', _('Metric'), _('Backend route: tier, lower is preferred.'));
 		});
 		return m.render();
 	},
