@@ -13,6 +13,7 @@ import { DEFAULT_HEALTH, LIMITS } from '../../src/config/defaults.ts';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const resources = join(root, 'openwrt-feed/luci-app-wanpulse/htdocs/luci-static/resources');
 const settings = readFileSync(join(resources, 'view/wanpulse/settings.js'), 'utf8');
+const fields = readFileSync(join(resources, 'wanpulse/fields.js'), 'utf8');
 
 type Spec = { type: string; min?: number; max?: number; default: string };
 type Schema = Record<'globals' | 'interface' | 'mqtt', Record<string, Spec>>;
@@ -45,10 +46,16 @@ test('schema.js is what build/luci-schema.mjs generates from the current default
 
 test('every option README documents is in the schema and on the settings page', () => {
   const s = schema();
-  const offered = new Set([...settings.matchAll(/addOption\(\w+, (?:'\w+'|null|t\('\w+'\)), (?:'(\w+)'|type), '(\w+)'/g)].map((m) => `${m[1] ?? '*'}.${m[2]}`));
-  const health = [...offered].filter((k) => k.startsWith('*.')).map((k) => k.slice(2));
-  assert.match(settings, /healthOptions\(s, 'globals', tabs\)/);
-  assert.match(settings, /healthOptions\(u, 'interface', probingTabs\)/);
+  // addOptions(section, 'type', [ [ 'tab', 'name', … ], … ]) and the healthOptions() table
+  const offered = new Set<string>();
+  for (const block of settings.matchAll(/fields\.addOptions\(\w+, '(\w+)', \[([\s\S]*?)\n\t*\]\);/g)) {
+    for (const row of block[2]!.matchAll(/^\t*\[ '\w+', '(\w+)', /gm)) offered.add(`${block[1]}.${row[1]}`);
+  }
+  const healthTable = /function healthOptions\([\s\S]*?\n\}/.exec(fields)![0];
+  const health = [...healthTable.matchAll(/^\t*\[ '(\w+)', _\(/gm)].map((m) => m[1]!);
+  assert.ok(health.length >= 13, health.join(' '));
+  assert.match(settings, /fields\.healthOptions\(s, 'globals', tabs\)/);
+  assert.match(settings, /fields\.healthOptions\(u, 'interface', probingTabs\)/);
   const has = (section: string, name: string) => offered.has(`${section}.${name}`) || (section !== 'mqtt' && health.includes(name));
   const sections: [keyof Schema, string][] = [['globals', "### `config globals 'globals'`"], ['interface', "### `config interface '<name>'`"], ['mqtt', "### `config mqtt 'mqtt'`"]];
   for (const [section, heading] of sections) {
@@ -63,8 +70,8 @@ test('every option README documents is in the schema and on the settings page', 
 });
 
 test('the views use only LuCI modules of its documented client API (and their own)', () => {
-  const allowed = new Set(['baseclass', 'view', 'form', 'rpc', 'uci', 'poll', 'ui', 'dom', 'wanpulse.common', 'wanpulse.graph', 'wanpulse.checks', 'wanpulse.schema']);
-  for (const f of ['view/wanpulse/status.js', 'view/wanpulse/settings.js', 'view/status/include/70_wanpulse.js', 'wanpulse/common.js', 'wanpulse/graph.js', 'wanpulse/checks.js', 'wanpulse/schema.js']) {
+  const allowed = new Set(['baseclass', 'view', 'form', 'rpc', 'uci', 'poll', 'ui', 'dom', 'wanpulse.common', 'wanpulse.graph', 'wanpulse.checks', 'wanpulse.schema', 'wanpulse.fields']);
+  for (const f of ['view/wanpulse/status.js', 'view/wanpulse/settings.js', 'view/status/include/70_wanpulse.js', 'wanpulse/common.js', 'wanpulse/graph.js', 'wanpulse/checks.js', 'wanpulse/schema.js', 'wanpulse/fields.js']) {
     const text = readFileSync(join(resources, f), 'utf8');
     assert.match(text, /^'use strict';\n/, `${f} starts with 'use strict'`);
     for (const m of text.matchAll(/^'require ([\w.]+)(?: as \w+)?';$/gm)) assert.ok(allowed.has(m[1]!), `${f}: require ${m[1]}`);

@@ -48,7 +48,7 @@ test('holds the views under /www and the menu and ACL under /usr/share, 0644, ow
   const res = './www/luci-static/resources/';
   const expected = [
     `${res}view/status/include/70_wanpulse.js`, `${res}view/wanpulse/settings.js`, `${res}view/wanpulse/status.js`,
-    `${res}wanpulse/checks.js`, `${res}wanpulse/common.js`, `${res}wanpulse/graph.js`, `${res}wanpulse/schema.js`,
+    `${res}wanpulse/checks.js`, `${res}wanpulse/common.js`, `${res}wanpulse/fields.js`, `${res}wanpulse/graph.js`, `${res}wanpulse/schema.js`,
     './usr/share/luci/menu.d/luci-app-wanpulse.json', './usr/share/rpcd/acl.d/luci-app-wanpulse.json',
   ];
   assert.equal(files.filter((e) => !e.name.endsWith('/')).map((e) => e.name).sort(), expected.sort());
