@@ -20,7 +20,10 @@ function sh(argv, opts = {}) {
   return r.status === 0;
 }
 
-if (!existsSync(join(root, 'node_modules/.package-lock.json')) || !existsSync(join(root, 'node_modules/uvu'))) {
+// every package the lock file names must be there (a pull that added one needs npm ci again)
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+const lockedMissing = Object.keys(lock.packages ?? {}).filter((p) => p.startsWith('node_modules/') && !lock.packages[p].optional && !existsSync(join(root, p)));
+if (!existsSync(join(root, 'node_modules/.package-lock.json')) || lockedMissing.length) {
   console.error('[deps] installing npm packages (npm ci)');
   if (!sh(['npm', 'ci', '--no-audit', '--no-fund'], { cwd: root })) process.exit(1);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm run package`: dist/wanpulse.js → dist/wanpulse_<version>-r<release>_all.ipk, without the
-// OpenWrt SDK. The feed Makefile (openwrt-feed/net/wanpulse/Makefile) is the single source: its
+// `npm run package`: dist/wanpulse.js → dist/wanpulse_<version>-r<release>_all.ipk, and
+// openwrt-feed/luci-app-wanpulse → dist/luci-app-wanpulse_<version>-r<release>_all.ipk (see
+// build/package-luci.mjs), without the OpenWrt SDK. The feed Makefile (openwrt-feed/net/wanpulse/Makefile) is the single source: its
 // install section gives every file, destination and mode, its postinst/prerm/postrm blocks the
 // maintainer scripts, so this .ipk holds what an SDK build of the same Makefile would.
 //
@@ -15,11 +16,13 @@
 //   --feed         also copy the bundle into the feed (files/usr/share/wanpulse/wanpulse.js)
 //                  so the OpenWrt SDK can build the package
 //   --feed-dir DIR the feed package directory (default openwrt-feed/net/wanpulse)
+//   --luci-dir DIR the LuCI app's directory (default openwrt-feed/luci-app-wanpulse)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { luciPackage } from './package-luci.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // used when neither SOURCE_DATE_EPOCH nor git can say (2025-01-01T00:00:00Z)
@@ -31,7 +34,7 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { bundle: null, out: join(root, 'dist'), feed: false, feedDir: join(root, 'openwrt-feed/net/wanpulse') };
+  const opts = { bundle: null, out: join(root, 'dist'), feed: false, feedDir: join(root, 'openwrt-feed/net/wanpulse'), luciDir: join(root, 'openwrt-feed/luci-app-wanpulse') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { if (i + 1 >= argv.length) fail(`${a} needs a value`); return resolve(argv[++i]); };
@@ -39,6 +42,7 @@ function parseArgs(argv) {
     else if (a === '--out') opts.out = value();
     else if (a === '--feed') opts.feed = true;
     else if (a === '--feed-dir') opts.feedDir = value();
+    else if (a === '--luci-dir') opts.luciDir = value();
     else fail(`unknown argument ${a}`);
   }
   return opts;
@@ -214,7 +218,7 @@ function controlText(pkg, version, installedSize) {
     `Package: ${pkg.name}`,
     `Version: ${version}`,
     `Depends: ${depends}`,
-    `Source: feeds/wanpulse/net/${pkg.name}`,
+    `Source: feeds/wanpulse/${pkg.source ?? `net/${pkg.name}`}`,
     `SourceName: ${pkg.name}`,
     `License: ${pkg.license}`,
     `Section: ${pkg.section}`,
@@ -238,44 +242,10 @@ const PRERM = ['#!/bin/sh', ...sourceFunctions, 'default_prerm "$0" "$@"', ''].j
 
 // ---- main ----------------------------------------------------------------------------------
 
-function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  const pkg = readFeed(opts.feedDir);
-  const npmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
-  if (pkg.version !== npmVersion) {
-    fail(`${join(opts.feedDir, 'Makefile')} has PKG_VERSION ${pkg.version} but package.json has ${npmVersion}: make them equal`);
-  }
-  // apk (OpenWrt 25.12+) accepts only dotted numbers here, and a numeric release
-  if (!/^\d+(\.\d+)*$/.test(pkg.version)) fail(`version ${pkg.version} is not a plain dotted number, which apk rejects`);
-  if (!/^\d+$/.test(pkg.release)) fail(`PKG_RELEASE ${pkg.release} must be a number`);
-  const version = `${pkg.version}-r${pkg.release}`;
-
-  const bundle = opts.bundle ?? ensureBundle();
-  if (!existsSync(bundle)) fail(`bundle ${bundle} not found`);
-  if (opts.feed) {
-    const to = join(opts.feedDir, 'files/usr/share/wanpulse/wanpulse.js');
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(bundle, to);
-    console.log(`package: copied the bundle to ${to} for the OpenWrt SDK`);
-  }
-
-  // `wanpulse setup` is its own file beside the bundle (build/bundle.mjs), loaded only by that command
-  const setupChunk = join(dirname(bundle), 'wanpulse-setup.js');
-  const bundleTo = pkg.files.find((f) => f.from.bundle)?.to;
-  if (bundleTo && !pkg.files.some((f) => f.to.endsWith('/wanpulse-setup.js'))) {
-    if (existsSync(setupChunk)) pkg.files.push({ from: { path: setupChunk }, to: join(dirname(bundleTo), 'wanpulse-setup.js'), mode: 0o644 });
-    else if (!opts.bundle) fail(`${setupChunk} not found (it is built with the bundle)`);
-    else console.warn(`package: no wanpulse-setup.js beside ${bundle}: this package has no \`wanpulse setup\``);
-  }
-
-  const mtimeS = sourceEpochS();
-  const files = pkg.files.map((f) => {
-    const from = f.from.bundle ? bundle : f.from.path;
-    if (!existsSync(from)) fail(`${from} (for /${f.to}) not found`);
-    return { name: `./${f.to}`, mode: f.mode, data: readFileSync(from) };
-  });
-  const dataTar = tar(treeEntries(files, pkg.dirs), mtimeS);
-
+/** Writes <out>/<name>_<version>_<arch>.ipk: files [{ name: './path', mode, data }], dirs
+ *  (extra empty directories), pkg as readFeed() returns it (postinst/prerm wrappers included). */
+export function writeIpk(pkg, version, files, dirs, outDir, mtimeS) {
+  const dataTar = tar(treeEntries(files, dirs), mtimeS);
   const control = [
     { name: './control', mode: 0o644, data: Buffer.from(controlText(pkg, version, dataTar.length)) },
     { name: './postinst', mode: 0o755, data: Buffer.from(POSTINST) },
@@ -294,10 +264,63 @@ function main() {
     { name: './control.tar.gz', mode: 0o644, data: gzip(controlTar) },
   ], mtimeS));
 
-  mkdirSync(opts.out, { recursive: true });
-  const out = join(opts.out, `${pkg.name}_${version}_${pkg.arch}.ipk`);
+  mkdirSync(outDir, { recursive: true });
+  const out = join(outDir, `${pkg.name}_${version}_${pkg.arch}.ipk`);
   writeFileSync(out, ipk);
   console.log(`${out} ${(ipk.length / 1024).toFixed(1)} KB`);
+  return out;
+}
+
+/** PKG_VERSION must equal package.json's version and be what apk accepts; returns <v>-r<rel>. */
+export function checkedVersion(pkg, makefile) {
+  const npmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  if (pkg.version !== npmVersion) {
+    fail(`${makefile} has PKG_VERSION ${pkg.version} but package.json has ${npmVersion}: make them equal`);
+  }
+  // apk (OpenWrt 25.12+) accepts only dotted numbers here, and a numeric release
+  if (!/^\d+(\.\d+)*$/.test(pkg.version)) fail(`version ${pkg.version} is not a plain dotted number, which apk rejects`);
+  if (!/^\d+$/.test(pkg.release)) fail(`PKG_RELEASE ${pkg.release} must be a number`);
+  return `${pkg.version}-r${pkg.release}`;
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const pkg = readFeed(opts.feedDir);
+  const version = checkedVersion(pkg, join(opts.feedDir, 'Makefile'));
+
+  const bundle = opts.bundle ?? ensureBundle();
+  if (!existsSync(bundle)) fail(`bundle ${bundle} not found`);
+  if (opts.feed) {
+    const to = join(opts.feedDir, 'files/usr/share/wanpulse/wanpulse.js');
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(bundle, to);
+    console.log(`package: copied the bundle to ${to} for the OpenWrt SDK`);
+  }
+
+  // `wanpulse setup` is its own file beside the bundle (build/bundle.mjs), loaded only by that command
+  const setupChunk = join(dirname(bundle), 'wanpulse-setup.js');
+  const bundleTo = pkg.files.find((f) => f.from.bundle)?.to;
+  if (bundleTo && !pkg.files.some((f) => f.to.endsWith('/wanpulse-setup.js'))) {
+    if (existsSync(setupChunk)) pkg.files.push({ from: { path: setupChunk }, to: join(dirname(bundleTo), 'wanpulse-setup.js'), mode: 0o644 });
+    else if (!opts.bundle) fail(`${setupChunk} not found (it is built with the bundle)`);
+    else console.warn(`package: no wanpulse-setup.js beside ${bundle}: this package has no \`wanpulse setup\``);
+  }
+  if (opts.feed && existsSync(setupChunk)) {
+    const to = join(opts.feedDir, 'files/usr/share/wanpulse/wanpulse-setup.js');
+    copyFileSync(setupChunk, to);
+    console.log(`package: copied the setup chunk to ${to} for the OpenWrt SDK`);
+  }
+
+  const mtimeS = sourceEpochS();
+  const files = pkg.files.map((f) => {
+    const from = f.from.bundle ? bundle : f.from.path;
+    if (!existsSync(from)) fail(`${from} (for /${f.to}) not found`);
+    return { name: `./${f.to}`, mode: f.mode, data: readFileSync(from) };
+  });
+  writeIpk(pkg, version, files, pkg.dirs, opts.out, mtimeS);
+
+  const luci = luciPackage(opts.luciDir, fail);
+  writeIpk(luci.pkg, checkedVersion(luci.pkg, join(opts.luciDir, 'Makefile')), luci.files, [], opts.out, mtimeS);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

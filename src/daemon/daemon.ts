@@ -14,6 +14,7 @@ import { createMqttPublisher } from '../mqtt/publisher.ts';
 import type { Log, LogLevel, Platform, TimerHandle } from '../platform/ports.ts';
 import { Prober, type ProbeMode } from '../probes/fping-driver.ts';
 import { buildSnapshot } from '../status/build.ts';
+import { StatusHistory } from '../status/history.ts';
 import type { StatusSnapshot } from '../status/model.ts';
 import { VERSION } from '../version.ts';
 import { decide } from './decide.ts';
@@ -66,7 +67,12 @@ export class Daemon {
       }),
       lastSwitch: new Map(), lastEvent: null, stopping: false,
     };
-    this.status = new StatusWriter(p.fs, p.clock, log, `${this.o.runDir}/status.json`, () => this.snapshot(), (snap) => this.s.mqtt?.publishStatus(snap));
+    // every snapshot goes to MQTT and to the short history LuCI's graph reads (history.json)
+    const history = new StatusHistory(p.fs, `${this.o.runDir}/history.json`);
+    this.status = new StatusWriter(p.fs, p.clock, log, `${this.o.runDir}/status.json`, () => this.snapshot(), (snap) => {
+      this.s.mqtt?.publishStatus(snap);
+      history.record(snap);
+    });
     if (config.interfaces.length === 0) log.warn('no interface to track: enable mwan3 interfaces with track_ip (or add config interface sections for backend route)');
     log.info(`wanpulse ${VERSION} tracking ${config.interfaces.map((i) => `${i.name} (${i.device}: ${i.trackIps.join(' ')})`).join(', ') || 'nothing'} with backend ${config.global.backend} under ${p.runtime}`);
     this.startMqtt();

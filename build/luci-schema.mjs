@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// Generates luci-app-wanpulse's option schema (htdocs/luci-static/resources/wanpulse/schema.js)
+// from the daemon's own defaults and limits (src/config/defaults.ts), so the settings page shows
+// the defaults and enforces the ranges `wanpulse check-config` enforces, and the two cannot
+// drift: `npm run package` regenerates it and test/luci/schema.test.ts fails when the committed
+// file is stale or when a message of the page differs from check-config's.
+// Usage: node --import tsx build/luci-schema.mjs [--check]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_GLOBAL, DEFAULT_HEALTH, DEFAULT_METRIC, DEFAULT_MQTT, DEFAULT_MQTTS_PORT, DEFAULT_WEIGHT, LIMITS } from '../src/config/defaults.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const schemaPath = join(root, 'openwrt-feed/luci-app-wanpulse/htdocs/luci-static/resources/wanpulse/schema.js');
+
+const bool = (dflt) => ({ type: 'bool', default: dflt ? '1' : '0' });
+const int = (range, dflt, unit = '') => ({ type: 'int', min: range[0], max: range[1], unit, default: String(dflt) });
+const choice = (values, dflt) => ({ type: 'enum', values, default: dflt });
+const text = (dflt = '', check = undefined) => ({ type: 'string', default: dflt, ...(check ? { check } : {}) });
+
+/** Health options: the same names in globals and in every interface section. */
+const health = {
+  interval_ms: int(LIMITS.intervalMs, DEFAULT_HEALTH.intervalMs, 'ms'),
+  timeout_ms: int(LIMITS.timeoutMs, DEFAULT_HEALTH.timeoutMs, 'ms'),
+  down: int(LIMITS.down, DEFAULT_HEALTH.down, 'rounds'),
+  up: int(LIMITS.up, DEFAULT_HEALTH.up, 'rounds'),
+  window: int(LIMITS.windowRounds, DEFAULT_HEALTH.windowRounds, 'rounds'),
+  check_quality: bool(DEFAULT_HEALTH.checkQuality),
+  failure_latency_ms: int(LIMITS.latencyMs, DEFAULT_HEALTH.failureLatencyMs, 'ms'),
+  recovery_latency_ms: int(LIMITS.latencyMs, DEFAULT_HEALTH.recoveryLatencyMs, 'ms'),
+  failure_loss: int(LIMITS.lossPct, DEFAULT_HEALTH.failureLossPct, '%'),
+  recovery_loss: int(LIMITS.lossPct, DEFAULT_HEALTH.recoveryLossPct, '%'),
+  degraded_failover: bool(DEFAULT_HEALTH.degradedFailover),
+  flap_window_s: int(LIMITS.flapWindowS, DEFAULT_HEALTH.flapWindowMs / 1000, 's'),
+  max_hold_s: int(LIMITS.maxHoldS, DEFAULT_HEALTH.maxHoldMs / 1000, 's'),
+};
+
+export function buildSchema() {
+  return {
+    globals: {
+      enabled: bool(DEFAULT_GLOBAL.enabled),
+      backend: choice(['mwan3', 'route', 'none'], DEFAULT_GLOBAL.backend),
+      log_level: choice(['error', 'warn', 'info', 'debug'], DEFAULT_GLOBAL.logLevel),
+      ...health,
+      drain: bool(DEFAULT_GLOBAL.drain),
+      drain_on_recovery: bool(DEFAULT_GLOBAL.drainOnRecovery),
+      unknown_handback_s: int(LIMITS.unknownHandbackS, DEFAULT_GLOBAL.unknownHandbackMs / 1000, 's'),
+      route_table: { type: 'table', min: LIMITS.routeTable[0], max: LIMITS.routeTable[1], unit: '', default: DEFAULT_GLOBAL.routeTable },
+      route_metric: int(LIMITS.routeMetric, DEFAULT_GLOBAL.routeMetric),
+      route_resilient: bool(DEFAULT_GLOBAL.routeResilient),
+      route_idle_timer_s: int(LIMITS.routeIdleTimerS, DEFAULT_GLOBAL.routeIdleTimerS, 's'),
+      mwan3_wrap: choice(['auto', 'on', 'off'], DEFAULT_GLOBAL.mwan3Wrap),
+      fping: text(DEFAULT_GLOBAL.fpingPath, 'path'),
+    },
+    interface: {
+      enabled: bool(true),
+      device: text('', 'device'),
+      family: choice(['ipv4', 'ipv6'], 'ipv4'),
+      track_ip: { type: 'list', default: '' },
+      reliability: int(LIMITS.reliability, DEFAULT_HEALTH.reliability),
+      gateway: text(''),
+      weight: int(LIMITS.weight, DEFAULT_WEIGHT),
+      metric: int(LIMITS.metric, DEFAULT_METRIC),
+      ...health,
+    },
+    mqtt: {
+      enabled: bool(DEFAULT_MQTT.enabled),
+      host: text(DEFAULT_MQTT.host, 'host'),
+      port: { ...int(LIMITS.port, DEFAULT_MQTT.port), tlsDefault: String(DEFAULT_MQTTS_PORT) },
+      tls: bool(DEFAULT_MQTT.tls),
+      ca_file: text(''),
+      tls_insecure: bool(DEFAULT_MQTT.tlsInsecure),
+      username: text(''),
+      password: text(''),
+      password_file: text(''),
+      client_id: text('', 'nospace'),
+      base_topic: text('', 'topic'),
+      discovery: bool(DEFAULT_MQTT.discovery),
+      discovery_prefix: text(DEFAULT_MQTT.discoveryPrefix, 'topic'),
+      publish_interval_s: int(LIMITS.publishIntervalS, DEFAULT_MQTT.publishIntervalMs / 1000, 's'),
+      keepalive_s: int(LIMITS.keepaliveS, DEFAULT_MQTT.keepaliveS, 's'),
+    },
+    /** pairs checked together: [lower, upper] (the lower must not exceed the upper) */
+    pairs: [['recovery_latency_ms', 'failure_latency_ms'], ['recovery_loss', 'failure_loss']],
+  };
+}
+
+export function renderSchema() {
+  const json = JSON.stringify(buildSchema(), null, '\t');
+  return [
+    "'use strict';",
+    "'require baseclass';",
+    '',
+    '// Generated by build/luci-schema.mjs from src/config/defaults.ts (wanpulse\'s defaults and the',
+    '// ranges `wanpulse check-config` enforces). Do not edit: run `npm run package`.',
+    '',
+    `return baseclass.extend(${json.replace(/\n/g, '\n')});`,
+    '',
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const want = renderSchema();
+  if (process.argv.includes('--check')) {
+    let have = '';
+    try { have = readFileSync(schemaPath, 'utf8'); } catch { /* missing */ }
+    if (have !== want) { console.error(`${schemaPath} is stale: run node --import tsx build/luci-schema.mjs`); process.exit(1); }
+  } else {
+    writeFileSync(schemaPath, want);
+    console.log(`${schemaPath} written`);
+  }
+}
