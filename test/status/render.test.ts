@@ -38,8 +38,8 @@ test('a status file nobody updates is called stale', () => {
 });
 
 test('arguments: command, directories, --json, errors', () => {
-  assert.equal(parseArgs(['status', '--json', '--run-dir', '/tmp/r']), { command: 'status', configDir: '/etc/config', runDir: '/tmp/r', json: true });
-  assert.equal(parseArgs(['run', '--config-dir=/x']), { command: 'run', configDir: '/x', runDir: '/var/run/wanpulse', json: false });
+  assert.equal(parseArgs(['status', '--json', '--run-dir', '/tmp/r']), { command: 'status', configDir: '/etc/config', runDir: '/tmp/r', json: true, rest: [] });
+  assert.equal(parseArgs(['run', '--config-dir=/x']), { command: 'run', configDir: '/x', runDir: '/var/run/wanpulse', json: false, rest: [] });
   assert.is((parseArgs(['--version']) as { command: string }).command, 'version');
   assert.is(parseArgs(['run', '--bogus']), 'unknown argument: --bogus');
   assert.is(parseArgs(['run', '--run-dir']), '--run-dir needs a value');

@@ -43,8 +43,15 @@ function checkText(name, spec, text) {
 		return !/\s/.test(text) ? true
 			: _("%s '%s' must not contain spaces").format(name, text);
 	case 'topic':
-		return !(/[#+\0]/.test(text) || text.charAt(0) == '/' || text.charAt(text.length - 1) == '/' || text.indexOf('//') >= 0) ? true
-			: _("%s '%s' is not a usable topic: no # or +, no leading, trailing or double /").format(name, text);
+		if (/[#+]/.test(text))
+			return _("%s '%s' must not contain the wildcards + or #").format(name, text);
+		if (text.charAt(0) == '/' || text.charAt(text.length - 1) == '/' || text.indexOf('//') >= 0)
+			return _("%s '%s' must not have empty levels (a leading, trailing or double /)").format(name, text);
+		if (text.charAt(0) == '$')
+			return _("%s '%s' must not start with $ (brokers reserve those topics, e.g. $SYS)").format(name, text);
+		if (/[\x00-\x1f\x7f]/.test(text))
+			return _("%s '%s' must not contain control characters").format(name, text);
+		return true;
 	case 'device':
 		return (DEVICE.test(text) && text != '.' && text != '..') ? true
 			: _("%s '%s' is not a valid device name (1–15 of A–Z a–z 0–9 _ . @ -)").format(name, text);
