@@ -6,9 +6,9 @@
 // owned interface back before exit, and start hands back whatever a crashed instance left in the
 // ownership record (the backends' start()).
 import type { Backend } from './actions/backend.ts';
-import { createMwan3Backend } from './actions/mwan3-backend.ts';
+import { createMwan3Backend } from './actions/mwan3/backend.ts';
 import { createNoneBackend } from './actions/none-backend.ts';
-import { createRouteBackend } from './actions/route-backend.ts';
+import { createRouteBackend } from './actions/route/backend.ts';
 import { createSwitcher } from './actions/switcher.ts';
 import { formatProblems, loadConfig } from './config/load.ts';
 import type { Config, InterfaceConfig } from './config/types.ts';

@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Mwan3Paths } from '../../../src/actions/mwan3-files.ts';
+import type { Mwan3Paths } from '../../../src/actions/mwan3/files.ts';
 import type { InterfaceConfig } from '../../../src/config/types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -3,7 +3,7 @@
 //   <mwan3RunDir>/iface_state/<iface>                       written by /etc/hotplug.d/iface/15-mwan3
 // and how to find an interface's tracker process: the PID file on 2.12+, procd's instance list
 // (`ubus call service list`) on 2.11, which has no PID file.
-import type { FileSystem, Spawner } from '../platform/ports.ts';
+import type { FileSystem, Spawner } from '../../platform/ports.ts';
 
 export interface Mwan3Paths {
   trackDir: string;

@@ -1,12 +1,12 @@
-// The mwan3 contract (../shared/design/mwan3-contract.md §4) against a simulated router: recording
+// The mwan3 contract (docs/mwan3-backend.md) against a simulated router: recording
 // hotplug-call / conntrack / ipset / ubus executables and fake mwan3track processes that really
 // handle USR1/USR2/TERM (test/fakes/mwan3-sim/). Real processes, real files, real signals.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createMwan3Backend, type Mwan3BackendDeps } from '../../src/actions/mwan3-backend.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { nodeClock, nodeFs, nodeSignals, nodeSpawner } from '../../src/platform/node.ts';
-import { Mwan3Sim, iface, waitFor } from '../fakes/mwan3-sim/sim.ts';
+import { createMwan3Backend, type Mwan3BackendDeps } from '../../../src/actions/mwan3/backend.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { nodeClock, nodeFs, nodeSignals, nodeSpawner } from '../../../src/platform/node.ts';
+import { Mwan3Sim, iface, waitFor } from '../../fakes/mwan3-sim/sim.ts';
 
 const WAN = iface('wan', 'wg0', 1);
 const WAN2 = iface('wan2', 'wg1', 2);

@@ -1,6 +1,6 @@
 // The route backend (plain Linux without mwan3): wanpulse owns ONE default route per family in a
 // routing table over the usable uplinks of the preferred tier. Where the kernel supports them
-// (Linux ≥ 5.13, iproute2 ip) that route points at a resilient nexthop group (route-resilient.ts),
+// (Linux ≥ 5.13, iproute2 ip) that route points at a resilient nexthop group (resilient.ts),
 // which keeps active flows on their uplink when a member comes back; otherwise it is a classic
 // multipath route swapped with `ip route replace`. Either way every change is atomic: there is
 // never a moment without a default route.
@@ -12,21 +12,21 @@
 //   (that decision belongs to the planner, this is only the safety net);
 // - every route change is computed from the current ownership and applied under one lock, so
 //   switchovers of different uplinks running in parallel cannot undo each other.
-import type { Family, InterfaceConfig } from '../config/types.ts';
-import type { Clock, FileSystem, Log, Spawner } from '../platform/ports.ts';
-import type { StepTiming } from '../status/model.ts';
-import type { Backend, ReconcileReport, SwitchResult } from './backend.ts';
-import { Ownership } from './ownership.ts';
-import { drainUplink } from './route-drain.ts';
-import type { RouteDrainDeps } from './route-drain.ts';
-import { RESILIENT_DEFAULTS } from './route-nexthop.ts';
-import type { ResilientOptions } from './route-nexthop.ts';
+import type { Family, InterfaceConfig } from '../../config/types.ts';
+import type { Clock, FileSystem, Log, Spawner } from '../../platform/ports.ts';
+import type { StepTiming } from '../../status/model.ts';
+import type { Backend, ReconcileReport, SwitchResult } from '../backend.ts';
+import { Ownership } from '../ownership.ts';
+import { drainUplink } from './drain.ts';
+import type { RouteDrainDeps } from './drain.ts';
+import { RESILIENT_DEFAULTS } from './nexthop.ts';
+import type { ResilientOptions } from './nexthop.ts';
 import {
   describeNexthops, familiesOf, parseDefaultRoute, planRoute, routeReplaceArgs, routeShowArgs, sameNexthops,
-} from './route-plan.ts';
-import type { RoutePlan } from './route-plan.ts';
-import { createResilientInstaller, probeResilient } from './route-resilient.ts';
-import type { InstallResult, ResilientInstaller } from './route-resilient.ts';
+} from './plan.ts';
+import type { RoutePlan } from './plan.ts';
+import { createResilientInstaller, probeResilient } from './resilient.ts';
+import type { InstallResult, ResilientInstaller } from './resilient.ts';
 
 export interface RouteBackendDeps {
   spawner: Spawner;

@@ -1,15 +1,15 @@
 // The mwan3 backend's decisions at the ports: an in-memory tmpfs, a recording spawner, recorded
-// signals. The end-to-end sequences against real processes are in mwan3-contract.test.ts.
+// signals. The end-to-end sequences against real processes are in contract.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createMwan3Backend, type Mwan3BackendDeps } from '../../src/actions/mwan3-backend.ts';
-import { parseServiceList } from '../../src/actions/mwan3-files.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { nodeClock } from '../../src/platform/node.ts';
-import type { RunOptions, RunResult, Signals } from '../../src/platform/ports.ts';
-import { FakeSpawner } from '../fakes/spawner.ts';
-import { MemoryFs } from '../fakes/fs.ts';
-import { iface } from '../fakes/mwan3-sim/sim.ts';
+import { createMwan3Backend, type Mwan3BackendDeps } from '../../../src/actions/mwan3/backend.ts';
+import { parseServiceList } from '../../../src/actions/mwan3/files.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { nodeClock } from '../../../src/platform/node.ts';
+import type { RunOptions, RunResult, Signals } from '../../../src/platform/ports.ts';
+import { FakeSpawner } from '../../fakes/spawner.ts';
+import { MemoryFs } from '../../fakes/fs.ts';
+import { iface } from '../../fakes/mwan3-sim/sim.ts';
 
 
 class RecordingSignals implements Signals {

@@ -1,5 +1,5 @@
-// The mwan3 switchover backend: wanpulse *owns* an interface while it holds it down, exactly as
-// ../shared/design/mwan3-contract.md §4 describes.
+// The mwan3 switchover backend: wanpulse *owns* an interface while it holds it down, as
+// docs/mwan3-backend.md describes.
 //
 // Down: 1 STATUS=offline (so the tracker's own `disconnected` on USR1 is skipped as a duplicate),
 //       2 `disconnected` hotplug event (routing switches: the latency that counts), 3 drain the
@@ -15,16 +15,16 @@
 // - stop() and start() hand back everything: no interface stays forced offline after wanpulse;
 // - an interface mwan3track itself holds offline is reported, never fought;
 // - one operation per interface at a time (a per-interface queue, also against reconcile()).
-import type { Backend, ReconcileReport, SwitchResult } from './backend.ts';
-import type { Family, InterfaceConfig } from '../config/types.ts';
-import type { Clock, FileSystem, Log, Signals, Spawner } from '../platform/ports.ts';
-import type { StepTiming } from '../status/model.ts';
-import { Ownership } from './ownership.ts';
+import type { Backend, ReconcileReport, SwitchResult } from '../backend.ts';
+import type { Family, InterfaceConfig } from '../../config/types.ts';
+import type { Clock, FileSystem, Log, Signals, Spawner } from '../../platform/ports.ts';
+import type { StepTiming } from '../../status/model.ts';
+import { Ownership } from '../ownership.ts';
 import { drainByMark, hex, isDrainableMark } from './drain.ts';
 import {
   DEFAULT_MWAN3_PATHS, findTrackerPid, isValidName, offlineFiles, onlineFiles, readIfaceState,
   readStateFiles, readTracker, writeStateFiles, type Mwan3Paths,
-} from './mwan3-files.ts';
+} from './files.ts';
 
 export interface Mwan3BackendDeps {
   spawner: Spawner;

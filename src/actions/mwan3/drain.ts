@@ -8,8 +8,8 @@
 // mwan3 ≥ 2.10 creates the sticky sets as `hash:ip,mark markmask <mmx_mask>`; `ipset list` prints
 // a member as `<ip>,0x%08x [timeout N]`, the mark already masked (mwan3's own
 // mwan3_delete_iface_ipset_entries greps for that form).
-import type { Clock, Log, Spawner } from '../platform/ports.ts';
-import type { Family } from '../config/types.ts';
+import type { Clock, Log, Spawner } from '../../platform/ports.ts';
+import type { Family } from '../../config/types.ts';
 
 export interface DrainOptions {
   /** times the drain (ms in the result); without it ms is null */
