@@ -71,7 +71,7 @@ export function readMwan3Tracker(r: OptionReader, targets: number): Mwan3Tracker
       `down ${s.down}, up ${s.up}, ${s.targets} track_ip, reliability ${s.reliability}) make mwan3track itself ` +
       `fail this uplink over on ordinary packet loss: at 5 % loss ${rate(perHour)}, which wanpulse cannot prevent ` +
       '(mwan3track acts on its own while the uplink is in rotation). Beside wanpulse, mwan3track is only the slow ' +
-      "backup: use mwan3's defaults (interval 10, timeout 4, down 5, up 5), at least down 3 with interval 5 or more");
+      "backup: use mwan3's defaults (interval 10, timeout 4, down 5, up 5), or with two or more track_ip at least down 3");
   }
   if (s.initialState === 'offline') {
     r.warn(r.lineOf('initial_state'), "initial_state 'offline': after every hand-back mwan3track starts from offline " +
