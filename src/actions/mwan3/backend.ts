@@ -18,14 +18,14 @@ import type { Family, InterfaceConfig, Mwan3TrackerSettings } from '../../config
 import { MWAN3TRACK_DEFAULTS } from '../../config/mwan3-tracker.ts';
 import type { Clock, FileSystem, Log, Signals, Spawner } from '../../platform/ports.ts';
 import { Ownership } from '../ownership.ts';
-import { drainByMark, drainOthers } from './drain.ts';
+import { drainByMark } from './drain.ts';
 import {
-  DEFAULT_MWAN3_PATHS, findTrackerPid, isValidName, offlineFiles, onlineFiles, readStateFiles,
+  DEFAULT_MWAN3_PATHS, findTrackerPid, isValidName, offlineFiles, readStateFiles,
   readTracker, writeStateFiles, type Mwan3Paths,
 } from './files.ts';
-import { roundBudgetMs, TrackerPark } from './park.ts';
+import { TrackerPark } from './park.ts';
 import { repair, type Held, type RetryState } from './reconcile.ts';
-import { guardResumeRound, resumeLedByTracker, trackerLeads } from './resume.ts';
+import { handBack } from './handback.ts';
 import { attempt, fmtSteps, hotplug, Steps } from './steps.ts';
 
 export interface Mwan3BackendDeps {
@@ -44,9 +44,6 @@ export interface Mwan3BackendDeps {
   /** this process's pid, stored in the ownership record for the logs of a later instance */
   pid?: number;
 }
-
-/** how long stop() lets a tracker-led resume take before sending `connected` itself */
-const STOP_RESUME_MS = 1500;
 
 export class Mwan3Backend implements Backend {
   readonly name = 'mwan3' as const;
@@ -81,7 +78,7 @@ export class Mwan3Backend implements Backend {
       }
       this.d.log.info(`mwan3: ${name} was held offline by an earlier wanpulse (pid ${prev!.pid}): handing it back to mwan3`);
       const family = this.ifaces.get(name)?.family ?? 'ipv4';
-      await this.serial(name, () => this.handBack(name, entry.device, family, 'previous instance ended', true));
+      await this.serial(name, () => handBack(this, name, entry.device, family, 'previous instance ended', true));
     }
     await this.ownership.save();
   }
@@ -108,7 +105,7 @@ export class Mwan3Backend implements Backend {
   async bringUp(iface: InterfaceConfig, reason: string): Promise<SwitchResult> {
     const invalid = this.invalid(iface);
     if (invalid) return { ok: false, applied: false, steps: [], error: invalid };
-    return this.serial(iface.name, () => this.handBack(iface.name, iface.device, iface.family, reason, false));
+    return this.serial(iface.name, () => handBack(this, iface.name, iface.device, iface.family, reason, false));
   }
 
   async reconcile(): Promise<ReconcileReport> {
@@ -138,7 +135,7 @@ export class Mwan3Backend implements Backend {
     for (const name of this.ownership.list()) {
       const entry = this.ownership.entry(name)!;
       const family = this.held.get(name)?.family ?? this.ifaces.get(name)?.family ?? 'ipv4';
-      await this.serial(name, () => this.handBack(name, entry.device, family, 'wanpulse stopping', true));
+      await this.serial(name, () => handBack(this, name, entry.device, family, 'wanpulse stopping', true));
     }
     await this.ownership.save();
   }
@@ -191,79 +188,6 @@ export class Mwan3Backend implements Backend {
     return started.phase === 'failed' ? `tracker ${found.pid} is not running` : undefined;
   }
 
-  /** Hotplug `connected`, optional drain, resume the tracker, clear ownership. `force` (stop,
-   *  start): hand back even when the hotplug event failed, because nobody holds it afterwards. */
-  private async handBack(name: string, device: string, family: Family, reason: string, force: boolean): Promise<SwitchResult> {
-    const steps = new Steps(this.d.clock, this.d.clock.nowMs());
-    const held = this.held.get(name);
-    const found = await findTrackerPid(this.d.spawner, this.d.fs, this.paths, name);
-    const pid = found.pid;
-    const job = this.park.job(name);
-    // Without `held` (hand-back after a crash) the files tell whether the tracker is parked.
-    const t = await readTracker(this.d.fs, this.paths.trackDir, name).catch(() => null);
-    const parked = held ? job?.pid === pid && job?.phase === 'parked' : t?.started === false || t?.status === 'disabled';
-    // We resume only a tracker we began to park (or, after a crash, whatever runs now).
-    const ours = pid !== null && (held ? held.pid === pid : true);
-    const s = held?.tracker ?? this.trackerOf(name);
-
-    let led: 'tracker' | 'resumed' | 'gone' | null = null;
-    if (ours && trackerLeads(s, parked)) {
-      await attempt(async () => writeStateFiles(this.d.fs, this.paths.trackDir, name, onlineFiles(await this.uptime())));
-      this.park.forget(name);
-      led = await resumeLedByTracker(this.resumeDeps(), name, pid!, force ? STOP_RESUME_MS : roundBudgetMs(s));
-      steps.done('resume');
-    }
-    const byTracker = led === 'tracker';
-    if (!byTracker) {
-      const hotplugError = await hotplug(this.d.spawner, this.paths.hotplugCall, 'connected', name, device);
-      steps.done('hotplug', hotplugError);
-      if (hotplugError && !force) {
-        const res = steps.result();
-        this.logResult('could not put', name, 'back into rotation', reason, res);
-        return res; // still owned: a park under way goes on, the caller may retry
-      }
-    }
-    steps.applied = true;
-    const wasParking = this.park.active(name);
-    this.park.forget(name);
-
-    if (this.d.drainOnRecovery) {
-      const errors = await drainOthers(this.d.spawner, this.d.log, [...this.ifaces.values()], name, family, this.d.mmxMask,
-        (n) => this.ownership.owns(n), this.drainOpts());
-      steps.done('drain', errors.length ? errors.join(', ') : undefined);
-    }
-
-    if (led === null) {
-      // Written before USR2 so no reader sees a stale "offline" once we let go (and when no tracker
-      // runs at all). A resumed tracker overwrites STATUS itself.
-      const uptimeS = await this.uptime();
-      const resumeError = await attempt(() => writeStateFiles(this.d.fs, this.paths.trackDir, name, onlineFiles(uptimeS)));
-      if (pid === null) {
-        this.d.log.debug(() => `mwan3: no tracker to resume for ${name}${found.error ? ` (${found.error})` : ''}`);
-      } else if (!ours) {
-        // We never began to park this tracker (the switch failed before, or procd respawned it
-        // and reconcile has not parked the new one yet): it is running, leave it alone.
-        this.d.log.debug(() => `mwan3: tracker ${pid} of ${name} was not parked by us: not resumed`);
-      } else if (!this.d.signals.kill(pid, 'SIGUSR2')) {
-        this.d.log.debug(() => `mwan3: tracker ${pid} of ${name} is gone`);
-      } else if (wasParking || (held && !parked)) {
-        void guardResumeRound(this.resumeDeps(), name, s, uptimeS, () => !this.ownership.owns(name) && !this.park.job(name));
-      }
-      steps.done('resume', resumeError);
-    }
-
-    this.held.delete(name);
-    this.retry.delete(name);
-    try {
-      await this.ownership.remove(name);
-    } catch (e) {
-      steps.done('release', `ownership record: ${(e as Error).message}`);
-    }
-    const res = steps.result();
-    this.logResult('handed', name, `back to mwan3${byTracker ? ' (mwan3track sent connected)' : ''}`, reason, res);
-    return res;
-  }
-
   // ---- helpers ----
 
   /** mwan3track's settings for this interface (mwan3's defaults when the config did not say). */
@@ -272,7 +196,7 @@ export class Mwan3Backend implements Backend {
     return i?.mwan3Tracker ?? { ...MWAN3TRACK_DEFAULTS, targets: Math.max(1, i?.trackIps.length ?? 1) };
   }
 
-  private resumeDeps() {
+  resumeDeps() {
     return { fs: this.d.fs, clock: this.d.clock, signals: this.d.signals, paths: this.paths };
   }
 
@@ -282,7 +206,7 @@ export class Mwan3Backend implements Backend {
     return null;
   }
 
-  private drainOpts() {
+  drainOpts() {
     return { clock: this.d.clock, conntrack: this.paths.conntrack, ipset: this.paths.ipset };
   }
 
@@ -303,7 +227,7 @@ export class Mwan3Backend implements Backend {
     return run;
   }
 
-  private logResult(verb: string, name: string, what: string, reason: string, res: SwitchResult): void {
+  logResult(verb: string, name: string, what: string, reason: string, res: SwitchResult): void {
     const text = `mwan3: ${verb} ${name} ${what} (${reason}): ${fmtSteps(res.steps)}`;
     if (res.ok) this.d.log.info(text);
     else this.d.log.error(`${text}: ${res.error}`);
