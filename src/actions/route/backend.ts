@@ -21,9 +21,8 @@ import { drainUplink } from './drain.ts';
 import type { RouteDrainDeps } from './drain.ts';
 import { RESILIENT_DEFAULTS } from './nexthop.ts';
 import type { ResilientOptions } from './nexthop.ts';
-import {
-  describeNexthops, familiesOf, parseDefaultRoute, planRoute, routeReplaceArgs, routeShowArgs, sameNexthops,
-} from './plan.ts';
+import { describeNexthops, familiesOf, planRoute, routeReplaceArgs } from './plan.ts';
+import { checkFamily, type RouteCheck } from './reconcile.ts';
 import type { RoutePlan } from './plan.ts';
 import { createResilientInstaller, probeResilient } from './resilient.ts';
 import type { InstallResult, ResilientInstaller } from './resilient.ts';
@@ -265,44 +264,15 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const now = deps.clock.nowMs();
       if (lastCheckMs !== null && now - lastCheckMs < (deps.checkEveryMs ?? 5000)) return { offlineByMwan3: [], repaired };
       lastCheckMs = now;
+      const check: RouteCheck = {
+        spawner, log, ipPath, table, metric, groups, lastProblem,
+        plan: (family) => planRoute(ifaces, family, ownedSet()),
+        apply: (family, onWarning) => apply(family, ownedSet(), true, onWarning),
+      };
       await exclusive(async () => {
         for (const family of familiesOf(ifaces)) {
-          const wantPlan = planRoute(ifaces, family, ownedSet());
-          const want = wantPlan.nexthops;
-          if (want.length === 0) continue;
-          if (groups) {
-            const checked = await groups.check(wantPlan);
-            if ('error' in checked) { note(family, checked.error); continue; }
-            if (checked.difference === null) { lastProblem.delete(family); continue; }
-            const warnings: string[] = [];
-            const error = await apply(family, ownedSet(), true, (w) => warnings.push(w));
-            if (error) { note(family, `${checked.difference}; ${error}`); continue; }
-            const warning = warnings[0];
-            // a member whose device is down cannot be created: that persists, report it once
-            if (warning !== undefined && lastProblem.get(family) === warning) continue;
-            if (warning !== undefined) note(family, warning);
-            else lastProblem.delete(family);
-            const what = `re-applied the ${family} default route in table ${table} (${checked.difference}; was ${checked.have}, now ${describeNexthops(want)})`;
-            log.warn(`route: ${what}`);
-            repaired.push(what);
-            continue;
-          }
-          let have: ReturnType<typeof parseDefaultRoute> = [];
-          try {
-            // an unused numbered table does not exist yet: ip exits 2, which reads as "no route"
-            const shown = await spawner.run([ipPath, ...routeShowArgs(family, table)], { timeoutMs: 3000 });
-            if (shown.code === 0) have = parseDefaultRoute(shown.stdout, metric);
-          } catch (e) {
-            note(family, `ip route show: ${(e as Error).message}`);
-            continue;
-          }
-          if (sameNexthops(want, have)) { lastProblem.delete(family); continue; }
-          const error = await apply(family, ownedSet());
-          if (error) { note(family, error); continue; }
-          lastProblem.delete(family);
-          const what = `re-applied the ${family} default route in table ${table} (was ${describeNexthops(have)}, now ${describeNexthops(want)})`;
-          log.warn(`route: ${what}`);
-          repaired.push(what);
+          const what = await checkFamily(check, family);
+          if (what) repaired.push(what);
         }
       });
       return { offlineByMwan3: [], repaired };
@@ -326,10 +296,4 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       });
     },
   };
-
-  function note(family: Family, problem: string): void {
-    if (lastProblem.get(family) === problem) return;
-    lastProblem.set(family, problem);
-    log.error(`route: reconcile of the ${family} default route failed: ${problem}`);
-  }
 }
