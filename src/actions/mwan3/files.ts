@@ -70,8 +70,9 @@ export async function readTracker(fs: FileSystem, trackDir: string, iface: strin
 export async function readRound(fs: FileSystem, trackDir: string, iface: string): Promise<{ turn: string | null; score: number | null }> {
   const dir = `${trackDir}/${iface}`;
   const [turn, score] = await Promise.all([fs.readText(`${dir}/TURN`), fs.readText(`${dir}/SCORE`)]);
+  // the tracker truncates, then writes: an empty file is a write in progress, read as missing
   const s = trim(score);
-  return { turn: trim(turn), score: s && /^-?\d+$/.test(s) ? Number(s) : null };
+  return { turn: trim(turn) || null, score: s && /^-?\d+$/.test(s) ? Number(s) : null };
 }
 
 /** The command name of the tracker's running child (`sleep` between rounds and while parked,

@@ -131,7 +131,8 @@ export class TrackerPark {
       if (notOurs(t.status)) await writeStateFiles(fs, paths.trackDir, name, offline);
       const now = clock.nowMs();
       if (job.phase === 'waiting') {
-        if (endedAt === null && (await readRound(fs, paths.trackDir, name)).turn !== turn0) endedAt = now;
+        const turn = endedAt === null ? (await readRound(fs, paths.trackDir, name)).turn : null;
+        if (turn !== null && turn !== turn0) endedAt = now;
         const asleep = endedAt !== null && (await trackerChild(fs, paths.procDir, job.pid)) === 'sleep';
         if (asleep || (endedAt !== null && now - endedAt >= SLEEP_LOOK_MS) || now >= deadline) {
           if (notOurs((await readTracker(fs, paths.trackDir, name)).status)) await writeStateFiles(fs, paths.trackDir, name, offline);

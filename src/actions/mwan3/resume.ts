@@ -42,7 +42,8 @@ export async function resumeLedByTracker(d: ResumeDeps, name: string, pid: numbe
     // `connecting` with up 1 is always followed by its `connected` (score 1 = up)
     if ((await readTracker(d.fs, d.paths.trackDir, name)).status === 'connecting') return 'tracker';
     const round = await readRound(d.fs, d.paths.trackDir, name);
-    if (round.turn !== turn0) return (round.score ?? 0) > 0 ? 'tracker' : 'resumed';
+    // a round ended (SCORE is written before TURN; a file read mid-write is read again)
+    if (round.turn !== null && round.turn !== turn0 && round.score !== null) return round.score > 0 ? 'tracker' : 'resumed';
     if (d.clock.nowMs() >= deadline) break;
   }
   return 'resumed';
@@ -55,7 +56,8 @@ export async function guardResumeRound(d: ResumeDeps, name: string, s: Mwan3Trac
   const deadline = d.clock.nowMs() + roundBudgetMs(s);
   for (let i = 0; i < Math.ceil(roundBudgetMs(s) / POLL_MS) + 2 && stillOurs(); i++) {
     await sleep(d.clock, POLL_MS);
-    if ((await readRound(d.fs, d.paths.trackDir, name)).turn !== turn0) return;
+    const turn = (await readRound(d.fs, d.paths.trackDir, name)).turn;
+    if (turn !== null && turn !== turn0) return;
     // offline makes its `disconnected` skip; its FIRSTCONNECT at the round's end writes online
     if ((await readTracker(d.fs, d.paths.trackDir, name)).status === 'disconnecting') {
       await writeStateFiles(d.fs, d.paths.trackDir, name, offlineFiles(uptimeS));

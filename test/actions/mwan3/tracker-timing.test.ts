@@ -122,7 +122,7 @@ test('hand-back while the tracker is still finishing its round: connected at onc
   assert.ok(up.ok, up.error);
   assert.ok(Date.now() - t0 < 3000, `hand-back took ${Date.now() - t0} ms: it waited behind the park`);
   assert.equal(sim.ourEvents('wan'), ['disconnected', 'connected']);
-  assert.ok(sim.calls().some((c) => c.event === 'USR2' && c.pid === pid));
+  await waitFor(() => sim.calls().some((c) => c.event === 'USR2' && c.pid === pid), 'the tracker to get USR2');
   await waitFor(() => sim.trackerEvents('wan').includes('connected FIRSTCONNECT'), 'the tracker to resume', 10_000);
   await new Promise((r) => setTimeout(r, 1500)); // one more round of the resumed tracker
   assert.not.ok(sim.trackerEvents('wan').includes('disconnected'), sim.trace().join('\n'));
