@@ -21,9 +21,9 @@ import { drainUplink } from './drain.ts';
 import type { RouteDrainDeps } from './drain.ts';
 import { RESILIENT_DEFAULTS } from './nexthop.ts';
 import type { ResilientOptions } from './nexthop.ts';
-import { describeNexthops, familiesOf, planRoute, routeReplaceArgs } from './plan.ts';
+import { installClassic, setHashPolicy } from './classic.ts';
+import { describeNexthops, familiesOf, planRoute } from './plan.ts';
 import { checkFamily, type RouteCheck } from './reconcile.ts';
-import type { RoutePlan } from './plan.ts';
 import { createResilientInstaller, probeResilient } from './resilient.ts';
 import type { InstallResult, ResilientInstaller } from './resilient.ts';
 
@@ -57,8 +57,6 @@ export interface RouteBackendDeps {
 }
 
 export type RouteBackend = Backend & { owned(): string[] };
-
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const { spawner, fs, clock, log, table, metric } = deps;
@@ -103,32 +101,10 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (r.warning) (onWarning ?? ((w: string) => log.warn(`route: ${w}`)))(r.warning);
       return r.error;
     }
-    return applyClassic(plan);
-  }
-
-  async function applyClassic(plan: RoutePlan): Promise<string | null> {
-    const args = routeReplaceArgs(plan, table, metric);
-    if (!args) return `no usable ${plan.family} uplink left for the route`;
-    try {
-      const r = await spawner.run([ipPath, ...args], { timeoutMs: 5000 });
-      if (r.code === 0) return null;
-      return `ip ${args.join(' ')}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`;
-    } catch (e) {
-      return `ip route replace: ${(e as Error).message}`;
-    }
+    return installClassic(spawner, ipPath, plan, table, metric);
   }
 
   const ownedSet = (): Set<string> => new Set(ownership.list());
-
-  async function setHashPolicy(family: Family): Promise<void> {
-    // L4 hashing spreads flows (not just host pairs) over the nexthops; per-netns sysctl
-    const path = `/proc/sys/net/${family === 'ipv6' ? 'ipv6' : 'ipv4'}/fib_multipath_hash_policy`;
-    try {
-      await fs.writeText(path, '1\n');
-    } catch (e) {
-      log.warn(`route: could not set ${path} to 1 (flows may all hash onto one uplink): ${(e as Error).message}`);
-    }
-  }
 
   async function drainAll(names: InterfaceConfig[], steps: StepTiming[], started: number): Promise<number> {
     let deleted = 0;
@@ -169,7 +145,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (groups && deps.drainOnRecovery) log.info('route: drain_on_recovery is not needed with resilient nexthop groups (active flows keep their uplink); only uplinks that leave the route are drained');
       let allInstalled = true;
       for (const family of familiesOf(ifaces)) {
-        if (deps.sysctl !== false) await setHashPolicy(family);
+        if (deps.sysctl !== false) await setHashPolicy(fs, log, family);
         const error = await exclusive(() => apply(family, new Set()));
         const plan = planRoute(ifaces, family, new Set());
         if (error) allInstalled = false;
