@@ -6,6 +6,9 @@ import type { StepTiming } from '../status/model.ts';
 
 export interface SwitchResult {
   ok: boolean;
+  /** The routing change itself happened, even when a later step failed (ok false): the caller must
+   *  then treat the interface as switched. Absent: the same as `ok`. */
+  applied?: boolean;
   /** ms since the call started, per finished step */
   steps: StepTiming[];
   error?: string;

@@ -34,7 +34,8 @@ interface Request {
 }
 
 interface Lane {
-  /** the state the last successful switchover left (every uplink starts in rotation) */
+  /** the state the last switchover actually left — also one whose later steps failed after the
+   *  routing change itself happened (every uplink starts in rotation) */
   applied: SwitchDirection;
   running: Request | null;
   pending: Request | null;
@@ -83,7 +84,7 @@ export function createSwitcher(
         if (req.direction === l.applied) continue;
         l.running = req;
         const result = await execute(req);
-        if (result.ok) l.applied = req.direction;
+        if (result.applied ?? result.ok) l.applied = req.direction;
         l.running = null;
         try {
           onResult({ iface: name, direction: req.direction, reason: req.reason, decidedAt: req.decidedAt, result });

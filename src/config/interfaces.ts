@@ -7,6 +7,7 @@
 import { DEFAULT_METRIC, DEFAULT_WEIGHT, LIMITS } from './defaults.ts';
 import { checkHealth, readHealthOptions } from './health.ts';
 import { idToMark, maxInterfaces } from './mark.ts';
+import { readMwan3Tracker } from './mwan3-tracker.ts';
 import type { ConfigProblem, Family, HealthParams, InterfaceConfig, PolicyConfig } from './types.ts';
 import { sectionRef, type UciSection, type UciValue } from './uci.ts';
 import { addressFamily, isDeviceName, OptionReader, parseBool, parseInteger } from './values.ts';
@@ -179,6 +180,7 @@ export function selectMwan3(input: Mwan3Input): Selection {
     }
     checkReliability(reliability, targetValues, relLine, relReader);
     const device = wp?.device ?? input.devices.get(s.name);
+    const mwan3Tracker = readMwan3Tracker(mr, mwanTargets.length);
     interfaces.push({
       name: s.name,
       device: device ?? s.name,
@@ -191,6 +193,7 @@ export function selectMwan3(input: Mwan3Input): Selection {
       ...(wp?.gateway ? { gateway: checkGateway(wp.gateway, family, wp.r) } : {}),
       weight: wp?.weight ?? DEFAULT_WEIGHT,
       metric: wp?.metric ?? DEFAULT_METRIC,
+      mwan3Tracker,
     });
   });
   for (const wp of input.wanpulse.values()) {

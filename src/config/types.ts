@@ -53,6 +53,23 @@ export interface InterfaceConfig {
   weight: number;
   /** route backend: lower metric = preferred tier */
   metric: number;
+  /** mwan3 backend: mwan3track's own settings for this interface (src/config/mwan3-tracker.ts) */
+  mwan3Tracker?: Mwan3TrackerSettings;
+}
+
+/** What mwan3track itself runs with for one interface (mwan3's defaults where unset). */
+export interface Mwan3TrackerSettings {
+  /** mwan3's own track_ip count (the tracker pings these, not wanpulse's) */
+  targets: number;
+  reliability: number;
+  count: number;
+  timeoutS: number;
+  intervalS: number;
+  failureIntervalS: number;
+  recoveryIntervalS: number;
+  down: number;
+  up: number;
+  initialState: 'online' | 'offline';
 }
 
 export interface PolicyMember {

@@ -1,9 +1,9 @@
 // What `wanpulse run` decides before anything runs: the configuration (with every problem
 // printed), how probes get mwan3's mark, and which backend executes the plan.
 import type { Backend } from '../actions/backend.ts';
-import { createMwan3Backend } from '../actions/mwan3-backend.ts';
+import { createMwan3Backend } from '../actions/mwan3/backend.ts';
 import { createNoneBackend } from '../actions/none-backend.ts';
-import { createRouteBackend } from '../actions/route-backend.ts';
+import { createRouteBackend } from '../actions/route/backend.ts';
 import { formatProblems, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { Log, Platform } from '../platform/ports.ts';

@@ -143,4 +143,29 @@ test('a result handler that requests again runs that request after the current o
   assert.equal(seen, ['down', 'up']);
 });
 
+test('a take-down whose routing change happened but a later step failed still counts: the bring-up runs', async () => {
+  const { sw, calls, results } = setup();
+  sw.request(wan, 'down', 'lost', 1);
+  calls[0]!.finish({ ok: false, applied: true, error: 'park: slow' });
+  await tick();
+  sw.request(wan, 'up', 'recovered', 2);
+  assert.equal(calls.map((c) => `${c.iface} ${c.direction}`), ['wan down', 'wan up'], 'the hand-back is not skipped');
+  calls[1]!.finish();
+  await sw.idle();
+  assert.equal(results.map((r) => `${r.direction} ${r.result.ok}`), ['down false', 'up true']);
+});
+
+test('a take-down that changed nothing (applied false) leaves the lane in rotation', async () => {
+  const { sw, calls } = setup();
+  sw.request(wan, 'down', 'lost', 1);
+  calls[0]!.finish({ ok: false, applied: false, error: 'hotplug: failed' });
+  await tick();
+  sw.request(wan, 'up', 'recovered', 2);
+  assert.equal(calls.length, 1, 'nothing to hand back');
+  sw.request(wan, 'down', 'lost again', 3);
+  assert.equal(calls.map((c) => c.direction), ['down', 'down'], 'a new take-down is tried');
+  calls[1]!.finish();
+  await sw.idle();
+});
+
 test.run();

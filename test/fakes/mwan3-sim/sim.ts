@@ -6,11 +6,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Mwan3Paths } from '../../../src/actions/mwan3-files.ts';
+import type { Mwan3Paths } from '../../../src/actions/mwan3/files.ts';
 import type { InterfaceConfig } from '../../../src/config/types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SCRIPTS = ['lib.sh', 'hotplug-call', 'conntrack', 'ipset', 'ubus', 'mwan3track'];
+const SCRIPTS = ['lib.sh', 'hotplug-call', 'conntrack', 'ipset', 'ubus', 'mwan3track', 'ping'];
 
 export interface CallRecord {
   cmd: string;
@@ -27,6 +27,20 @@ export interface CallRecord {
   iface?: string;
   pid?: number;
   statusBefore?: string;
+  statusRead?: string;
+  /** pid that ran hotplug-call (a tracker's pid for its own events) */
+  sender?: number;
+}
+
+/** mwan3track's own settings for a fake tracker (the real option names, as SIM_* variables). */
+export interface TrackerOpts {
+  targets?: number;
+  reliability?: number;
+  timeout?: number;
+  interval?: number;
+  down?: number;
+  up?: number;
+  initialState?: 'online' | 'offline';
 }
 
 /** Polls `cond` every 20 ms until it holds; bounded by count and time. */
@@ -56,6 +70,7 @@ export class Mwan3Sim {
   readonly dir: string;
   readonly paths: Mwan3Paths;
   private readonly trackers: ChildProcess[] = [];
+  private readonly trackerPids = new Set<number>();
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), `wanpulse-mwan3sim-${process.pid}-`));
@@ -73,6 +88,7 @@ export class Mwan3Sim {
       conntrack: join(this.dir, 'bin/conntrack'),
       ipset: join(this.dir, 'bin/ipset'),
       ubus: join(this.dir, 'bin/ubus'),
+      procDir: '/proc',
     };
   }
 
@@ -88,19 +104,28 @@ export class Mwan3Sim {
   /** Compact, readable trace: `hotplug disconnected wan`, `tracker USR1 wan`, `conntrack -D …`. */
   trace(): string[] {
     return this.calls().map((c) => {
+      if (c.cmd === 'hotplug-call' && this.trackerPids.has(c.sender ?? 0)) return `tracker-hotplug ${c.ACTION}${c.FIRSTCONNECT ? ' FIRSTCONNECT' : ''} ${c.INTERFACE}`;
       if (c.cmd === 'hotplug-call') return `hotplug ${c.ACTION}${c.FIRSTCONNECT ? ' FIRSTCONNECT' : ''} ${c.INTERFACE}`;
       if (c.cmd === 'tracker') return `tracker ${c.event} ${c.iface}`;
       return `${c.cmd} ${(c.argv ?? []).slice(1).join(' ')}`;
     });
   }
 
-  async startTracker(name: string, device: string, version: '2.11' | '2.12' = '2.12'): Promise<number> {
+  /** Starts a fake tracker; default settings answer fast (1 target, timeout 1 s, interval 1 s). */
+  async startTracker(name: string, device: string, version: '2.11' | '2.12' = '2.12', o: TrackerOpts = {}): Promise<number> {
     const before = this.calls().length;
-    const child = spawn(join(this.dir, 'bin/mwan3track'), [name, device, version], { stdio: 'ignore' });
+    this.remove(`run/mwan3track/${name}/TURN`);
+    const env: Record<string, string> = { ...process.env as Record<string, string> };
+    const set = (k: string, v: number | string | undefined) => { if (v !== undefined) env[k] = String(v); };
+    set('SIM_TARGETS', o.targets); set('SIM_RELIABILITY', o.reliability); set('SIM_TIMEOUT', o.timeout);
+    set('SIM_INTERVAL', o.interval); set('SIM_DOWN', o.down); set('SIM_UP', o.up); set('SIM_INITIAL', o.initialState);
+    const child = spawn(join(this.dir, 'bin/mwan3track'), [name, device, version], { stdio: 'ignore', env });
     this.trackers.push(child);
     const pid = child.pid!;
-    // ready once it fired its FIRSTCONNECT event (it installed its traps before that)
+    this.trackerPids.add(pid);
+    // ready once it fired its FIRSTCONNECT event and finished its first round (it sleeps now)
     await waitFor(() => this.calls().slice(before).some((c) => c.cmd === 'hotplug-call' && c.INTERFACE === name && c.FIRSTCONNECT === '1'), `tracker ${name} to start`);
+    await waitFor(() => this.read(`run/mwan3track/${name}/TURN`) !== null, `tracker ${name} to end its first round`, 5000);
     return pid;
   }
 
@@ -128,6 +153,20 @@ export class Mwan3Sim {
 
   remove(rel: string): void {
     rmSync(join(this.dir, rel), { recursive: true, force: true });
+  }
+
+  /** cut (`down`) or restore (`up`) the line the fake tracker's probes see */
+  line(name: string, state: 'up' | 'down'): void { this.write(`state/line-${name}`, `${state}\n`); }
+
+  /** hotplug events a tracker sent itself, as `ACTION[ FIRSTCONNECT]` */
+  trackerEvents(name: string): string[] {
+    return this.calls().filter((c) => c.cmd === 'hotplug-call' && c.INTERFACE === name && this.trackerPids.has(c.sender ?? 0))
+      .map((c) => `${c.ACTION}${c.FIRSTCONNECT ? ' FIRSTCONNECT' : ''}`);
+  }
+
+  /** hotplug events wanpulse (this process) sent */
+  ourEvents(name: string): string[] {
+    return this.calls().filter((c) => c.cmd === 'hotplug-call' && c.INTERFACE === name && c.sender === process.pid).map((c) => c.ACTION ?? '');
   }
 
   status(name: string): string | null { return this.read(`run/mwan3track/${name}/STATUS`); }

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InterfaceConfig } from '../../src/config/types.ts';
-import { planRoute } from '../../src/actions/route-plan.ts';
+import type { InterfaceConfig } from '../../../src/config/types.ts';
+import { planRoute } from '../../../src/actions/route/plan.ts';
 import {
   NEXTHOP_ID_BASE, RESILIENT_DEFAULTS, groupDifference, groupMembers, groupReplaceArgs, groupRouteArgs, memberId,
   nexthopReplaceArgs, parseNexthops, routeNhid, staleIds,
-} from '../../src/actions/route-nexthop.ts';
+} from '../../../src/actions/route/nexthop.ts';
 
 function uplink(name: string, over: Partial<InterfaceConfig> = {}): InterfaceConfig {
   return {

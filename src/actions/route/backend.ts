@@ -1,6 +1,6 @@
 // The route backend (plain Linux without mwan3): wanpulse owns ONE default route per family in a
 // routing table over the usable uplinks of the preferred tier. Where the kernel supports them
-// (Linux ≥ 5.13, iproute2 ip) that route points at a resilient nexthop group (route-resilient.ts),
+// (Linux ≥ 5.13, iproute2 ip) that route points at a resilient nexthop group (resilient.ts),
 // which keeps active flows on their uplink when a member comes back; otherwise it is a classic
 // multipath route swapped with `ip route replace`. Either way every change is atomic: there is
 // never a moment without a default route.
@@ -12,21 +12,20 @@
 //   (that decision belongs to the planner, this is only the safety net);
 // - every route change is computed from the current ownership and applied under one lock, so
 //   switchovers of different uplinks running in parallel cannot undo each other.
-import type { Family, InterfaceConfig } from '../config/types.ts';
-import type { Clock, FileSystem, Log, Spawner } from '../platform/ports.ts';
-import type { StepTiming } from '../status/model.ts';
-import type { Backend, ReconcileReport, SwitchResult } from './backend.ts';
-import { Ownership } from './ownership.ts';
-import { drainUplink } from './route-drain.ts';
-import type { RouteDrainDeps } from './route-drain.ts';
-import { RESILIENT_DEFAULTS } from './route-nexthop.ts';
-import type { ResilientOptions } from './route-nexthop.ts';
-import {
-  describeNexthops, familiesOf, parseDefaultRoute, planRoute, routeReplaceArgs, routeShowArgs, sameNexthops,
-} from './route-plan.ts';
-import type { RoutePlan } from './route-plan.ts';
-import { createResilientInstaller, probeResilient } from './route-resilient.ts';
-import type { InstallResult, ResilientInstaller } from './route-resilient.ts';
+import type { Family, InterfaceConfig } from '../../config/types.ts';
+import type { Clock, FileSystem, Log, Spawner } from '../../platform/ports.ts';
+import type { StepTiming } from '../../status/model.ts';
+import type { Backend, ReconcileReport, SwitchResult } from '../backend.ts';
+import { Ownership } from '../ownership.ts';
+import { drainUplink } from './drain.ts';
+import type { RouteDrainDeps } from './drain.ts';
+import { RESILIENT_DEFAULTS } from './nexthop.ts';
+import type { ResilientOptions } from './nexthop.ts';
+import { installClassic, setHashPolicy } from './classic.ts';
+import { describeNexthops, familiesOf, planRoute } from './plan.ts';
+import { checkFamily, type RouteCheck } from './reconcile.ts';
+import { createResilientInstaller, probeResilient } from './resilient.ts';
+import type { InstallResult, ResilientInstaller } from './resilient.ts';
 
 export interface RouteBackendDeps {
   spawner: Spawner;
@@ -58,8 +57,6 @@ export interface RouteBackendDeps {
 }
 
 export type RouteBackend = Backend & { owned(): string[] };
-
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const { spawner, fs, clock, log, table, metric } = deps;
@@ -104,32 +101,10 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (r.warning) (onWarning ?? ((w: string) => log.warn(`route: ${w}`)))(r.warning);
       return r.error;
     }
-    return applyClassic(plan);
-  }
-
-  async function applyClassic(plan: RoutePlan): Promise<string | null> {
-    const args = routeReplaceArgs(plan, table, metric);
-    if (!args) return `no usable ${plan.family} uplink left for the route`;
-    try {
-      const r = await spawner.run([ipPath, ...args], { timeoutMs: 5000 });
-      if (r.code === 0) return null;
-      return `ip ${args.join(' ')}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`;
-    } catch (e) {
-      return `ip route replace: ${(e as Error).message}`;
-    }
+    return installClassic(spawner, ipPath, plan, table, metric);
   }
 
   const ownedSet = (): Set<string> => new Set(ownership.list());
-
-  async function setHashPolicy(family: Family): Promise<void> {
-    // L4 hashing spreads flows (not just host pairs) over the nexthops; per-netns sysctl
-    const path = `/proc/sys/net/${family === 'ipv6' ? 'ipv6' : 'ipv4'}/fib_multipath_hash_policy`;
-    try {
-      await fs.writeText(path, '1\n');
-    } catch (e) {
-      log.warn(`route: could not set ${path} to 1 (flows may all hash onto one uplink): ${(e as Error).message}`);
-    }
-  }
 
   async function drainAll(names: InterfaceConfig[], steps: StepTiming[], started: number): Promise<number> {
     let deleted = 0;
@@ -170,7 +145,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (groups && deps.drainOnRecovery) log.info('route: drain_on_recovery is not needed with resilient nexthop groups (active flows keep their uplink); only uplinks that leave the route are drained');
       let allInstalled = true;
       for (const family of familiesOf(ifaces)) {
-        if (deps.sysctl !== false) await setHashPolicy(family);
+        if (deps.sysctl !== false) await setHashPolicy(fs, log, family);
         const error = await exclusive(() => apply(family, new Set()));
         const plan = planRoute(ifaces, family, new Set());
         if (error) allInstalled = false;
@@ -265,44 +240,15 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const now = deps.clock.nowMs();
       if (lastCheckMs !== null && now - lastCheckMs < (deps.checkEveryMs ?? 5000)) return { offlineByMwan3: [], repaired };
       lastCheckMs = now;
+      const check: RouteCheck = {
+        spawner, log, ipPath, table, metric, groups, lastProblem,
+        plan: (family) => planRoute(ifaces, family, ownedSet()),
+        apply: (family, onWarning) => apply(family, ownedSet(), true, onWarning),
+      };
       await exclusive(async () => {
         for (const family of familiesOf(ifaces)) {
-          const wantPlan = planRoute(ifaces, family, ownedSet());
-          const want = wantPlan.nexthops;
-          if (want.length === 0) continue;
-          if (groups) {
-            const checked = await groups.check(wantPlan);
-            if ('error' in checked) { note(family, checked.error); continue; }
-            if (checked.difference === null) { lastProblem.delete(family); continue; }
-            const warnings: string[] = [];
-            const error = await apply(family, ownedSet(), true, (w) => warnings.push(w));
-            if (error) { note(family, `${checked.difference}; ${error}`); continue; }
-            const warning = warnings[0];
-            // a member whose device is down cannot be created: that persists, report it once
-            if (warning !== undefined && lastProblem.get(family) === warning) continue;
-            if (warning !== undefined) note(family, warning);
-            else lastProblem.delete(family);
-            const what = `re-applied the ${family} default route in table ${table} (${checked.difference}; was ${checked.have}, now ${describeNexthops(want)})`;
-            log.warn(`route: ${what}`);
-            repaired.push(what);
-            continue;
-          }
-          let have: ReturnType<typeof parseDefaultRoute> = [];
-          try {
-            // an unused numbered table does not exist yet: ip exits 2, which reads as "no route"
-            const shown = await spawner.run([ipPath, ...routeShowArgs(family, table)], { timeoutMs: 3000 });
-            if (shown.code === 0) have = parseDefaultRoute(shown.stdout, metric);
-          } catch (e) {
-            note(family, `ip route show: ${(e as Error).message}`);
-            continue;
-          }
-          if (sameNexthops(want, have)) { lastProblem.delete(family); continue; }
-          const error = await apply(family, ownedSet());
-          if (error) { note(family, error); continue; }
-          lastProblem.delete(family);
-          const what = `re-applied the ${family} default route in table ${table} (was ${describeNexthops(have)}, now ${describeNexthops(want)})`;
-          log.warn(`route: ${what}`);
-          repaired.push(what);
+          const what = await checkFamily(check, family);
+          if (what) repaired.push(what);
         }
       });
       return { offlineByMwan3: [], repaired };
@@ -326,10 +272,4 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       });
     },
   };
-
-  function note(family: Family, problem: string): void {
-    if (lastProblem.get(family) === problem) return;
-    lastProblem.set(family, problem);
-    log.error(`route: reconcile of the ${family} default route failed: ${problem}`);
-  }
 }

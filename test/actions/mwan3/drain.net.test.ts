@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drainByMark } from '../../src/actions/drain.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { nodeClock, nodeSpawner } from '../../src/platform/node.ts';
+import { drainByMark } from '../../../src/actions/mwan3/drain.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { nodeClock, nodeSpawner } from '../../../src/platform/node.ts';
 
 const NS = `wp-drain-${process.pid}`;
 

@@ -1,13 +1,13 @@
 // Pure planning for the route backend's resilient nexthop groups (Linux ≥ 5.13): the ids of the
 // nexthop objects wanpulse owns, the `ip nexthop` / `ip route` arguments that install them, and
-// reading back what the kernel holds. No IO here: route-resilient.ts runs the commands.
+// reading back what the kernel holds. No IO here: resilient.ts runs the commands.
 //
 // Why resilient groups: a classic multipath route maps flows to nexthops by hash threshold, so
 // adding a nexthop back moves many *active* flows to another uplink, where NAT breaks them. A
 // resilient group maps flows to a table of buckets; a bucket only moves to another nexthop once it
 // has been idle for idle_timer (or its nexthop left the group), so active flows keep their uplink.
-import type { Family } from '../config/types.ts';
-import type { Nexthop, RoutePlan } from './route-plan.ts';
+import type { Family } from '../../config/types.ts';
+import type { Nexthop, RoutePlan } from './plan.ts';
 
 export interface ResilientOptions {
   /** size of the bucket table; weights are resolved to buckets (fixed for the group's life) */

@@ -1,16 +1,16 @@
 // Installs the route backend's default route as `default nhid G`, G a resilient nexthop group
-// (see route-nexthop.ts for why), and checks it back. One group per family: IPv4 and IPv6
+// (see nexthop.ts for why), and checks it back. One group per family: IPv4 and IPv6
 // nexthops cannot share a group. A single usable uplink stays a group of one, so that adding the
 // next member back is a bucket migration (active flows stay) rather than a fresh hash mapping.
-import type { Family } from '../config/types.ts';
-import type { Log, Spawner } from '../platform/ports.ts';
-import type { RoutePlan } from './route-plan.ts';
-import { describeNexthops, parseDefaultRoute, routeReplaceArgs, routeShowArgs } from './route-plan.ts';
-import type { GroupMember, ResilientOptions } from './route-nexthop.ts';
+import type { Family } from '../../config/types.ts';
+import type { Log, Spawner } from '../../platform/ports.ts';
+import type { RoutePlan } from './plan.ts';
+import { describeNexthops, parseDefaultRoute, routeReplaceArgs, routeShowArgs } from './plan.ts';
+import type { GroupMember, ResilientOptions } from './nexthop.ts';
 import {
   PROBE_IDS, groupDifference, groupId, groupMembers, groupReplaceArgs, groupRouteArgs, nexthopReplaceArgs,
   parseNexthops, routeNhid, staleIds,
-} from './route-nexthop.ts';
+} from './nexthop.ts';
 
 export interface ResilientDeps {
   spawner: Spawner;

@@ -10,8 +10,8 @@
 // flow then creates a fresh entry through the current route. Conntrack records no output device,
 // so flows that are routed without NAT cannot be told apart — they need no drain: the kernel
 // routes them per packet and they follow the route change by themselves.
-import type { Family } from '../config/types.ts';
-import type { Log, Spawner } from '../platform/ports.ts';
+import type { Family } from '../../config/types.ts';
+import type { Log, Spawner } from '../../platform/ports.ts';
 
 export interface RouteDrainDeps {
   spawner: Spawner;

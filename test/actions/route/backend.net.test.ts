@@ -14,13 +14,13 @@
 // long-lived TCP connection can be followed across the outage and the recovery too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InterfaceConfig } from '../../src/config/types.ts';
-import { createRouteBackend } from '../../src/actions/route-backend.ts';
-import type { RouteBackend } from '../../src/actions/route-backend.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { nodeClock, nodeFs, nodeSpawner } from '../../src/platform/node.ts';
-import { NEXTHOP_ID_BASE, isOurs } from '../../src/actions/route-nexthop.ts';
-import { NetnsSet, netnsUnavailable, sleep } from '../net/netns.ts';
+import type { InterfaceConfig } from '../../../src/config/types.ts';
+import { createRouteBackend } from '../../../src/actions/route/backend.ts';
+import type { RouteBackend } from '../../../src/actions/route/backend.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { nodeClock, nodeFs, nodeSpawner } from '../../../src/platform/node.ts';
+import { NEXTHOP_ID_BASE, isOurs } from '../../../src/actions/route/nexthop.ts';
+import { NetnsSet, netnsUnavailable, sleep } from '../../net/netns.ts';
 
 const SINK = '10.200.0.10';
 const PORT = 9000;
@@ -28,7 +28,7 @@ const UP1_ADDR = '10.101.0.1';
 const UP2_ADDR = '10.102.0.1';
 const METRIC = 10;
 const TCP_PORT = 9001;
-/** the IPv4 group's id (route-nexthop.ts) */
+/** the IPv4 group's id (nexthop.ts) */
 const GROUP = NEXTHOP_ID_BASE;
 /** small, so the test sees idle buckets move to the recovered uplink within a second or two */
 const IDLE_TIMER_S = 1;

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conntrackDeleteArgs, drainUplink, parseAddresses, parseDeletedCount } from '../../src/actions/route-drain.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { FakeSpawner } from '../fakes/spawner.ts';
+import { conntrackDeleteArgs, drainUplink, parseAddresses, parseDeletedCount } from '../../../src/actions/route/drain.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { FakeSpawner } from '../../fakes/spawner.ts';
 
 const addrJson = JSON.stringify([{
   ifname: 'wg0', addr_info: [

@@ -1,7 +1,7 @@
 // Pure planning for the route backend: which uplinks belong in the managed default route, the
 // `ip route replace` arguments that install it, and reading back what the kernel holds.
-// No IO here: route-backend.ts runs the commands.
-import type { Family, InterfaceConfig } from '../config/types.ts';
+// No IO here: backend.ts runs the commands.
+import type { Family, InterfaceConfig } from '../../config/types.ts';
 
 export interface Nexthop {
   device: string;

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InterfaceConfig } from '../../src/config/types.ts';
+import type { InterfaceConfig } from '../../../src/config/types.ts';
 import {
   activeTier, describeNexthops, parseDefaultRoute, planRoute, routeReplaceArgs, routeShowArgs, sameNexthops,
-} from '../../src/actions/route-plan.ts';
+} from '../../../src/actions/route/plan.ts';
 
 function uplink(name: string, over: Partial<InterfaceConfig> = {}): InterfaceConfig {
   return {

@@ -1,9 +1,10 @@
 // mwan3's runtime state on tmpfs, read and written the way mwan3 itself does it:
 //   <trackDir>/<iface>/STATUS|ONLINE|OFFLINE|PID|STARTED   written by mwan3track (PID/STARTED: 2.12+)
+//   <trackDir>/<iface>/TURN|SCORE                           written by mwan3track at the end of each round
 //   <mwan3RunDir>/iface_state/<iface>                       written by /etc/hotplug.d/iface/15-mwan3
 // and how to find an interface's tracker process: the PID file on 2.12+, procd's instance list
 // (`ubus call service list`) on 2.11, which has no PID file.
-import type { FileSystem, Spawner } from '../platform/ports.ts';
+import type { FileSystem, Spawner } from '../../platform/ports.ts';
 
 export interface Mwan3Paths {
   trackDir: string;
@@ -12,6 +13,8 @@ export interface Mwan3Paths {
   conntrack: string;
   ipset: string;
   ubus: string;
+  /** procfs, to see what the tracker is running right now (its child: sleep, ping, …) */
+  procDir: string;
 }
 
 export const DEFAULT_MWAN3_PATHS: Mwan3Paths = {
@@ -21,6 +24,7 @@ export const DEFAULT_MWAN3_PATHS: Mwan3Paths = {
   conntrack: 'conntrack',
   ipset: 'ipset',
   ubus: 'ubus',
+  procDir: '/proc',
 };
 
 // Interface and device names end up in paths and argv: refuse anything that is not a plain
@@ -60,6 +64,39 @@ export async function readTracker(fs: FileSystem, trackDir: string, iface: strin
     pid: parsePid(pid),
     started: startedText === '1' ? true : startedText === '0' ? false : null,
   };
+}
+
+/** The tracker's round counter and score as of the end of its last round (null when missing). */
+export async function readRound(fs: FileSystem, trackDir: string, iface: string): Promise<{ turn: string | null; score: number | null }> {
+  const dir = `${trackDir}/${iface}`;
+  const [turn, score] = await Promise.all([fs.readText(`${dir}/TURN`), fs.readText(`${dir}/SCORE`)]);
+  // the tracker truncates, then writes: an empty file is a write in progress, read as missing
+  const s = trim(score);
+  return { turn: trim(turn) || null, score: s && /^-?\d+$/.test(s) ? Number(s) : null };
+}
+
+/** The command name of the tracker's running child (`sleep` between rounds and while parked,
+ *  `ping` & co. while probing, `env`/`hotplug-call`/`logger` during a transition), null when it
+ *  has none or procfs cannot tell. Reads the kernel's child list when it has one
+ *  (CONFIG_PROC_CHILDREN), otherwise scans the process table once. */
+export async function trackerChild(fs: FileSystem, procDir: string, pid: number): Promise<string | null> {
+  const statOf = async (p: string): Promise<{ comm: string; ppid: number } | null> => {
+    const text = await fs.readText(`${procDir}/${p}/stat`).catch(() => null);
+    const open = text?.indexOf('(') ?? -1;
+    const close = text?.lastIndexOf(')') ?? -1;
+    if (!text || open < 0 || close < open) return null;
+    const ppid = Number(text.slice(close + 2).split(' ')[1]);
+    return { comm: text.slice(open + 1, close), ppid };
+  };
+  const listed = await fs.readText(`${procDir}/${pid}/task/${pid}/children`).catch(() => null);
+  const kids = listed !== null
+    ? listed.trim().split(/\s+/).filter((k) => /^\d+$/.test(k))
+    : (await fs.readDir(procDir).catch(() => [] as string[])).filter((k) => /^\d+$/.test(k) && k !== String(pid));
+  for (const k of kids) {
+    const st = await statOf(k);
+    if (st && st.ppid === pid) return st.comm;
+  }
+  return null;
 }
 
 export interface StateFiles {

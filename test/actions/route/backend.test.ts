@@ -2,13 +2,13 @@
 // The real kernel is exercised in route-backend.net.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { InterfaceConfig } from '../../src/config/types.ts';
-import type { RunResult } from '../../src/platform/ports.ts';
-import { createRouteBackend } from '../../src/actions/route-backend.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import { FakeClock } from '../fakes/clock.ts';
-import { FakeSpawner } from '../fakes/spawner.ts';
-import { MemoryFs } from '../fakes/fs.ts';
+import type { InterfaceConfig } from '../../../src/config/types.ts';
+import type { RunResult } from '../../../src/platform/ports.ts';
+import { createRouteBackend } from '../../../src/actions/route/backend.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import { FakeClock } from '../../fakes/clock.ts';
+import { FakeSpawner } from '../../fakes/spawner.ts';
+import { MemoryFs } from '../../fakes/fs.ts';
 
 function uplink(name: string, device: string, gateway: string, over: Partial<InterfaceConfig> = {}): InterfaceConfig {
   return {

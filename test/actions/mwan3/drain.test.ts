@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { drainByMark, isDrainableMark, memberMark, parseIpsetMembers } from '../../src/actions/drain.ts';
-import { memoryLog } from '../../src/platform/log.ts';
-import type { RunResult } from '../../src/platform/ports.ts';
-import { FakeClock } from '../fakes/clock.ts';
-import { FakeSpawner } from '../fakes/spawner.ts';
+import { drainByMark, isDrainableMark, memberMark, parseIpsetMembers } from '../../../src/actions/mwan3/drain.ts';
+import { memoryLog } from '../../../src/platform/log.ts';
+import type { RunResult } from '../../../src/platform/ports.ts';
+import { FakeClock } from '../../fakes/clock.ts';
+import { FakeSpawner } from '../../fakes/spawner.ts';
 
 const ok = (stdout = '', stderr = '', code = 0): RunResult => ({ code, signal: null, stdout, stderr });
 const deleted = (n: number) => ok('', `conntrack v1.4.7 (conntrack-tools): ${n} flow entries have been deleted.\n`, n > 0 ? 0 : 1);

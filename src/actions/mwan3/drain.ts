@@ -8,8 +8,8 @@
 // mwan3 ≥ 2.10 creates the sticky sets as `hash:ip,mark markmask <mmx_mask>`; `ipset list` prints
 // a member as `<ip>,0x%08x [timeout N]`, the mark already masked (mwan3's own
 // mwan3_delete_iface_ipset_entries greps for that form).
-import type { Clock, Log, Spawner } from '../platform/ports.ts';
-import type { Family } from '../config/types.ts';
+import type { Clock, Log, Spawner } from '../../platform/ports.ts';
+import type { Family, InterfaceConfig } from '../../config/types.ts';
 
 export interface DrainOptions {
   /** times the drain (ms in the result); without it ms is null */
@@ -137,4 +137,21 @@ export async function drainByMark(
   log.debug(() => `drain ${hex(mark)}/${hex(mask)} ${family}: ${ct.deleted ?? '?'} flows, ${sticky.deleted} sticky entries`);
   for (const e of errors) log.warn(`drain ${hex(mark)}/${hex(mask)}: ${e}`);
   return done({ ok: errors.length === 0, flowsDeleted: ct.deleted, stickyDeleted: sticky.deleted, errors });
+}
+
+/** drain_on_recovery: flows that moved to the other uplinks during the outage stay pinned there
+ *  by their conntrack mark; draining those uplinks' marks lets the policy place them afresh, so
+ *  a preferred uplink gets its traffic back. Only uplinks of the same family still in rotation. */
+export async function drainOthers(
+  spawner: Spawner, log: Log, ifaces: InterfaceConfig[], name: string, family: Family, mask: number,
+  owned: (iface: string) => boolean, opts: DrainOptions,
+): Promise<string[]> {
+  const errors: string[] = [];
+  for (const other of ifaces) {
+    if (other.name === name || other.family !== family || owned(other.name)) continue;
+    if (!isDrainableMark(other.mark, mask)) continue;
+    const r = await drainByMark(spawner, log, other.mark, mask, family, opts);
+    errors.push(...r.errors.map((e) => `${other.name} ${hex(other.mark)}: ${e}`));
+  }
+  return errors;
 }
