@@ -7,8 +7,12 @@ import type {
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
 import { guarded, lineSplitter } from './lines.ts';
+import { candidates, cannotStart, judge, type Verdict } from './program.ts';
+import { BoundedBuffer, DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, tooBig } from './read-file.ts';
+import { decodeUtf8, Utf8Decoder } from './utf8.ts';
 
 const cp = await import('node:child_process');
+const fsSync = await import('node:fs');
 const fsp = await import('node:fs/promises');
 const net = await import('node:net');
 const os = await import('node:os');
@@ -25,9 +29,33 @@ function stdio(mode: SpawnOptions['stdout']): 'pipe' | 'ignore' | 'inherit' {
   return mode ?? 'pipe';
 }
 
+/** argv[0] resolved and checked like the txiki.js adapter does (program.ts), so a missing
+ *  program, a directory or a shebang-less text file fail the same way under both runtimes. */
+function resolveProgram(name: string, env: Record<string, string | undefined> | undefined): string {
+  let first: Verdict | null = null;
+  for (const path of candidates(name, (env ?? process.env).PATH)) {
+    let v: Verdict;
+    try {
+      const st = fsSync.statSync(path);
+      let head: Uint8Array | null = null;
+      if (st.isFile()) {
+        const fd = fsSync.openSync(path, 'r');
+        try { const b = new Uint8Array(4); head = b.subarray(0, fsSync.readSync(fd, b, 0, 4, 0)); } finally { fsSync.closeSync(fd); }
+      }
+      v = judge({ isFile: st.isFile(), mode: st.mode }, head);
+    } catch {
+      v = judge(null, null);
+    }
+    if (v.ok) return path;
+    if (!first || (first.ok === false && first.code === 'ENOENT')) first = v;
+  }
+  throw cannotStart(name, (first ?? judge(null, null)) as Exclude<Verdict, { ok: true }>);
+}
+
 export const nodeSpawner: Spawner = {
   spawn(argv: string[], opts: SpawnOptions = {}): ChildProcess {
-    const child = cp.spawn(argv[0]!, argv.slice(1), {
+    const path = resolveProgram(argv[0] ?? '', opts.env);
+    const child = cp.spawn(path, argv.slice(1), {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: ['ignore', stdio(opts.stdout), stdio(opts.stderr)],
@@ -44,8 +72,10 @@ export const nodeSpawner: Spawner = {
     let errFn: (l: string) => void = () => undefined;
     const outSplit = lineSplitter(guarded((l: string) => outFn(l)));
     const errSplit = lineSplitter(guarded((l: string) => errFn(l)));
-    child.stdout?.on('data', (b: Buffer) => outSplit.push(b.toString('utf8')));
-    child.stderr?.on('data', (b: Buffer) => errSplit.push(b.toString('utf8')));
+    const outDec = new Utf8Decoder();
+    const errDec = new Utf8Decoder();
+    child.stdout?.on('data', (b: Buffer) => outSplit.push(outDec.decode(b, true)));
+    child.stderr?.on('data', (b: Buffer) => errSplit.push(errDec.decode(b, true)));
     const exited = new Promise<ExitStatus>((resolve) => {
       child.on('error', () => undefined);
       child.on('close', (code, signal) => {
@@ -65,7 +95,9 @@ export const nodeSpawner: Spawner = {
 
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const child = cp.spawn(argv[0]!, argv.slice(1), {
+      let path: string;
+      try { path = resolveProgram(argv[0] ?? '', opts.env); } catch (e) { reject(e); return; }
+      const child = cp.spawn(path, argv.slice(1), {
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -73,11 +105,15 @@ export const nodeSpawner: Spawner = {
       let stdout = '';
       let stderr = '';
       let timer: NodeJS.Timeout | undefined;
-      child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
-      child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+      const outDec = new Utf8Decoder();
+      const errDec = new Utf8Decoder();
+      child.stdout!.on('data', (b: Buffer) => { stdout += outDec.decode(b, true); });
+      child.stderr!.on('data', (b: Buffer) => { stderr += errDec.decode(b, true); });
       child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err); });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        stdout += outDec.decode(new Uint8Array(0));
+        stderr += errDec.decode(new Uint8Array(0));
         resolve({ code, signal, stdout, stderr });
       });
       if (opts.input !== undefined) {
@@ -92,10 +128,31 @@ export const nodeSpawner: Spawner = {
 };
 
 export const nodeFs: FileSystem = {
-  async readText(path) {
-    try { return await fsp.readFile(path, 'utf8'); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-      throw e;
+  async readText(path, opts) {
+    const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
+    let fh: Awaited<ReturnType<typeof fsp.open>>;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat below refuses it)
+    try { fh = await fsp.open(path, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK | fsSync.constants.O_NOCTTY); } catch (e) {
+      if (isMissing(e)) return null;
+      throw fromSystemError(e);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        throw notRegular({ isFile: false, isDirectory: st.isDirectory(), isFIFO: st.isFIFO(), isCharacterDevice: st.isCharacterDevice(), isBlockDevice: st.isBlockDevice(), isSocket: st.isSocket() });
+      }
+      const buf = new BoundedBuffer(max);
+      const chunk = new Uint8Array(16384);
+      for (;;) {
+        const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        if (!buf.add(chunk.subarray(0, bytesRead))) throw tooBig(max);
+      }
+      return decodeUtf8(buf.bytes());
+    } catch (e) {
+      throw fromSystemError(e);
+    } finally {
+      await fh.close().catch(() => undefined);
     }
   },
   async writeAtomic(path, text) {
@@ -165,6 +222,18 @@ function connect(opts: ConnectOptions): Promise<ByteStream> {
   });
 }
 
+/** Resolves once everything written so far to the stream has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    // an empty write's callback runs after the writes queued before it
+    stream.write('', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
 export function nodePlatform(): Platform {
   return {
     runtime: 'node',
@@ -182,6 +251,11 @@ export function nodePlatform(): Platform {
       return text ? Math.floor(Number(text.split(' ')[0])) : Math.floor(os.uptime());
     },
     write(stream, text) { (stream === 'stdout' ? process.stdout : process.stderr).write(text); },
-    exit(code): never { process.exit(code); },
+    async exit(code): Promise<never> {
+      // writes to a pipe are asynchronous in Node: process.exit() would cut what is queued
+      // (check-config | wc -c stopped at 65536)
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit(code);
+    },
   };
 }
