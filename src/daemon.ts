@@ -16,8 +16,10 @@ import { createCoreState, step, type CoreState } from './core/engine.ts';
 import type { CoreAction, CoreEvent } from './core/events.ts';
 import { createMqttPublisher, type MqttPublisher } from './mqtt/publisher.ts';
 import type { Log, Platform, TimerHandle } from './platform/ports.ts';
+import { checkFping } from './probes/fping-check.ts';
 import { MWAN3_WRAP_LIB, Prober, type ProbeMode } from './probes/fping-driver.ts';
 import { buildSnapshot } from './status/build.ts';
+import { warnRunDir } from './status/run-dir.ts';
 import type { StatusSnapshot, SwitchRecord, TransitionEvent } from './status/model.ts';
 import { VERSION } from './version.ts';
 
@@ -65,24 +67,16 @@ export async function loadOrReport(p: Platform, configDir: string): Promise<Conf
 
 /** fping's version decides how probes get mwan3's mark (mwan3-contract.md §4). */
 export async function probeMode(p: Platform, log: Log, config: Config): Promise<ProbeMode | null> {
-  const fping = config.global.fpingPath;
-  let out: string;
-  try {
-    const r = await p.spawner.run([fping, '-v'], { timeoutMs: 3000 });
-    out = r.stdout + r.stderr;
-  } catch {
-    log.error(`fping not found at ${fping}: install it (OpenWrt: opkg install fping; Debian: apt-get install fping) or set option fping`);
-    return null;
-  }
-  const m = /Version (\d+)\.(\d+)/.exec(out);
-  const ver = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+  const checked = await checkFping(p.spawner, config.global.fpingPath);
+  if ('error' in checked) { log.error(checked.error); return null; }
+  const ver = checked.version;
   const wantMark = config.global.backend === 'mwan3' && config.global.mwan3Wrap !== 'off';
   if (!wantMark) return { wrap: false, fwmark: false };
   if (ver >= 502) return { wrap: false, fwmark: true };
   const hasLib = await p.fs.exists(MWAN3_WRAP_LIB);
   if (hasLib) return { wrap: true, fwmark: false };
   if (config.global.mwan3Wrap === 'on') {
-    log.error(`mwan3_wrap is on but ${MWAN3_WRAP_LIB} is missing and fping ${m ? `${m[1]}.${m[2]}` : '(unknown version)'} has no --fwmark`);
+    log.error(`mwan3_wrap is on but ${MWAN3_WRAP_LIB} is missing and fping ${Math.floor(ver / 100)}.${ver % 100} has no --fwmark`);
     return null;
   }
   log.warn(`probes are not marked 0x3f00 (fping < 5.2 and no ${MWAN3_WRAP_LIB}): mwan3 may balance them`);
@@ -120,7 +114,7 @@ export class Daemon {
     if (!config) { log.error('configuration has errors: not starting (wanpulse check-config shows them)'); return EXIT_CONFIG; }
     this.log.setLevel?.(config.global.logLevel);
     if (!config.global.enabled) { log.info('disabled in /etc/config/wanpulse (option enabled 0): exiting'); return EXIT_OK; }
-    await p.fs.mkdirp(this.o.runDir);
+    await p.fs.mkdirp(this.o.runDir).catch((e) => warnRunDir(log, this.o.runDir, e));
     const mode = await probeMode(p, log, config);
     if (!mode) return EXIT_DEPENDENCY;
     this.mode = mode;
@@ -128,7 +122,8 @@ export class Daemon {
     this.startedAt = p.clock.wallMs();
     this.core = createCoreState(config, p.clock.nowMs());
     this.backend = createBackend(p, log, config, this.o.runDir);
-    await this.backend.start(config.interfaces);
+    // a backend that cannot start (run directory missing) still lets wanpulse probe and report
+    await this.backend.start(config.interfaces).catch((e) => log.error(`${config.global.backend}: start: ${(e as Error).message || (e as { code?: string }).code}`));
     this.switcher = createSwitcher(this.backend, p.clock, log, (r) => this.onSwitched(r));
     if (config.interfaces.length === 0) log.warn('no interface to track: enable mwan3 interfaces with track_ip (or add config interface sections for backend route)');
     log.info(`wanpulse ${VERSION} tracking ${config.interfaces.map((i) => `${i.name} (${i.device}: ${i.trackIps.join(' ')})`).join(', ') || 'nothing'} with backend ${config.global.backend} under ${p.runtime}`);

@@ -7,12 +7,12 @@ import type {
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
 import { guarded, lineSplitter } from './lines.ts';
-import { candidates, cannotStart, judge, type Verdict } from './program.ts';
-import { BoundedBuffer, DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, tooBig } from './read-file.ts';
-import { decodeUtf8, Utf8Decoder } from './utf8.ts';
+import { cannotStart, judge, ProgramResolver, type Verdict } from './program.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
+import { Utf8Decoder } from './utf8.ts';
 
 const cp = await import('node:child_process');
-const fsSync = await import('node:fs');
+const { constants } = await import('node:fs');
 const fsp = await import('node:fs/promises');
 const net = await import('node:net');
 const os = await import('node:os');
@@ -29,33 +29,22 @@ function stdio(mode: SpawnOptions['stdout']): 'pipe' | 'ignore' | 'inherit' {
   return mode ?? 'pipe';
 }
 
-/** argv[0] resolved and checked like the txiki.js adapter does (program.ts), so a missing
- *  program, a directory or a shebang-less text file fail the same way under both runtimes. */
-function resolveProgram(name: string, env: Record<string, string | undefined> | undefined): string {
-  let first: Verdict | null = null;
-  for (const path of candidates(name, (env ?? process.env).PATH)) {
-    let v: Verdict;
-    try {
-      const st = fsSync.statSync(path);
-      let head: Uint8Array | null = null;
-      if (st.isFile()) {
-        const fd = fsSync.openSync(path, 'r');
-        try { const b = new Uint8Array(4); head = b.subarray(0, fsSync.readSync(fd, b, 0, 4, 0)); } finally { fsSync.closeSync(fd); }
-      }
-      v = judge({ isFile: st.isFile(), mode: st.mode }, head);
-    } catch {
-      v = judge(null, null);
-    }
-    if (v.ok) return path;
-    if (!first || (first.ok === false && first.code === 'ENOENT')) first = v;
-  }
-  throw cannotStart(name, (first ?? judge(null, null)) as Exclude<Verdict, { ok: true }>);
-}
+// argv[0] is resolved and checked as in the txiki.js adapter (program.ts) before run(), so a
+// missing program, a directory or a shebang-less text file fail alike under both runtimes.
+// spawn() (fping only) keeps Node's own check: fping is checked with run() before it is spawned.
+const resolver = new ProgramResolver({
+  async stat(path) {
+    try { const st = await fsp.stat(path); return { isFile: st.isFile(), mode: st.mode }; } catch { return null; }
+  },
+  async head(path) {
+    const fh = await fsp.open(path, 'r');
+    try { const b = new Uint8Array(4); return b.subarray(0, (await fh.read(b, 0, 4, 0)).bytesRead); } finally { await fh.close(); }
+  },
+}, () => performance.now());
 
 export const nodeSpawner: Spawner = {
   spawn(argv: string[], opts: SpawnOptions = {}): ChildProcess {
-    const path = resolveProgram(argv[0] ?? '', opts.env);
-    const child = cp.spawn(path, argv.slice(1), {
+    const child = cp.spawn(argv[0]!, argv.slice(1), {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: ['ignore', stdio(opts.stdout), stdio(opts.stderr)],
@@ -63,10 +52,8 @@ export const nodeSpawner: Spawner = {
     // Node reports a missing binary asynchronously; txiki.js throws synchronously. Normalise to
     // the synchronous throw by checking the pid (undefined when spawn failed).
     if (child.pid === undefined) {
-      const err = new Error(`${argv[0]}: not found`) as Error & { code: string };
-      err.code = 'ENOENT';
       child.on('error', () => undefined);
-      throw err;
+      throw cannotStart(argv[0]!, judge(null, null) as Exclude<Verdict, { ok: true }>);
     }
     let outFn: (l: string) => void = () => undefined;
     let errFn: (l: string) => void = () => undefined;
@@ -93,11 +80,11 @@ export const nodeSpawner: Spawner = {
     };
   },
 
-  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const found = await resolver.resolve(argv[0] ?? '', (opts.env ?? process.env).PATH);
+    if ('error' in found) throw found.error;
     return new Promise((resolve, reject) => {
-      let path: string;
-      try { path = resolveProgram(argv[0] ?? '', opts.env); } catch (e) { reject(e); return; }
-      const child = cp.spawn(path, argv.slice(1), {
+      const child = cp.spawn(found.path, argv.slice(1), {
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -132,23 +119,14 @@ export const nodeFs: FileSystem = {
     const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
     let fh: Awaited<ReturnType<typeof fsp.open>>;
     // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat below refuses it)
-    try { fh = await fsp.open(path, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK | fsSync.constants.O_NOCTTY); } catch (e) {
+    try { fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY); } catch (e) {
       if (isMissing(e)) return null;
       throw fromSystemError(e);
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) {
-        throw notRegular({ isFile: false, isDirectory: st.isDirectory(), isFIFO: st.isFIFO(), isCharacterDevice: st.isCharacterDevice(), isBlockDevice: st.isBlockDevice(), isSocket: st.isSocket() });
-      }
-      const buf = new BoundedBuffer(max);
-      const chunk = new Uint8Array(16384);
-      for (;;) {
-        const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
-        if (bytesRead === 0) break;
-        if (!buf.add(chunk.subarray(0, bytesRead))) throw tooBig(max);
-      }
-      return decodeUtf8(buf.bytes());
+      if (!st.isFile()) throw notRegular((k) => (st as unknown as Record<string, () => boolean>)[`is${k}`]!.call(st));
+      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max);
     } catch (e) {
       throw fromSystemError(e);
     } finally {

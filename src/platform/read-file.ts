@@ -2,6 +2,7 @@
 // FIFO that would block forever, /dev/zero that never ends are refused before reading), and at
 // most `maxBytes` (a file that grows past it is refused, not cut). What goes wrong is a
 // ReadError with a short reason the caller puts after the path it names.
+import { decodeUtf8 } from './utf8.ts';
 
 /** Default cap: configuration files, the status file, tmpfs state files. */
 export const DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024;
@@ -15,22 +16,13 @@ export class ReadError extends Error {
   }
 }
 
-/** What kind of thing a non-regular path is, in words. */
-export interface FileKind {
-  isFile: boolean;
-  isDirectory: boolean;
-  isFIFO: boolean;
-  isCharacterDevice: boolean;
-  isBlockDevice: boolean;
-  isSocket: boolean;
-}
+const KINDS: [string, string][] = [
+  ['Directory', 'a directory'], ['FIFO', 'a FIFO'], ['CharacterDevice', 'a character device'], ['BlockDevice', 'a block device'], ['Socket', 'a socket'],
+];
 
-export function notRegular(kind: FileKind): ReadError {
-  const what = kind.isDirectory ? 'a directory'
-    : kind.isFIFO ? 'a FIFO'
-      : kind.isCharacterDevice ? 'a character device'
-        : kind.isBlockDevice ? 'a block device'
-          : kind.isSocket ? 'a socket' : 'not a regular file';
+/** `is('Directory')` … answer for the path (Node's Stats methods, txiki.js's getters). */
+export function notRegular(is: (kind: string) => boolean): ReadError {
+  const what = KINDS.find(([k]) => is(k))?.[1] ?? 'not a regular file';
   return new ReadError('ENOTREG', `is ${what}, not a regular file`);
 }
 
@@ -65,22 +57,21 @@ export function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Collects chunks into one buffer, refusing to grow past maxBytes. */
-export class BoundedBuffer {
-  private chunks: Uint8Array[] = [];
-  private size = 0;
-  constructor(private readonly maxBytes: number) {}
-  /** false once the cap is passed */
-  add(chunk: Uint8Array): boolean {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) return false;
-    this.chunks.push(chunk.slice());
-    return true;
+/** Reads with `read` (bytes read into buf, 0 or null at the end) until the end, at most maxBytes
+ *  (more is an error, never a cut file), and decodes the whole as UTF-8. */
+export async function readAllText(read: (buf: Uint8Array) => Promise<number | null>, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const buf = new Uint8Array(16384);
+    const n = await read(buf);
+    if (!n) break;
+    size += n;
+    if (size > maxBytes) throw tooBig(maxBytes);
+    chunks.push(buf.subarray(0, n));
   }
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const c of this.chunks) { out.set(c, at); at += c.length; }
-    return out;
-  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  return decodeUtf8(all);
 }

@@ -6,9 +6,9 @@ import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
 import { ProgramResolver, type ProgramFacts } from './program.ts';
-import { BoundedBuffer, DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, tooBig } from './read-file.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
 import type { Tjs, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
-import { decodeUtf8, Utf8Decoder } from './utf8.ts';
+import { Utf8Decoder } from './utf8.ts';
 
 const encoder = new TextEncoder();
 
@@ -124,8 +124,6 @@ function createSpawner(tjs: Tjs): Spawner {
   return spawner;
 }
 
-const READ_CHUNK = 16384;
-
 function createFs(tjs: Tjs): FileSystem {
   return {
     async readText(path, opts) {
@@ -136,26 +134,19 @@ function createFs(tjs: Tjs): FileSystem {
         if (isMissing(e)) return null;
         throw fromSystemError(e);
       }
-      if (!st.isFile) throw notRegular(st);
+      if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
       let fh;
       try { fh = await tjs.open(path, 'r'); } catch (e) {
         if (isMissing(e)) return null;
         throw fromSystemError(e);
       }
-      const buf = new BoundedBuffer(max);
       try {
-        const chunk = new Uint8Array(READ_CHUNK);
-        for (;;) {
-          const n = await fh.read(chunk);
-          if (!n) break;
-          if (!buf.add(chunk.subarray(0, n))) throw tooBig(max);
-        }
+        return await readAllText((buf) => fh.read(buf), max);
       } catch (e) {
         throw fromSystemError(e);
       } finally {
         await fh.close().catch(() => undefined);
       }
-      return decodeUtf8(buf.bytes());
     },
     async writeAtomic(path, text) {
       // tjs.writeFile is not atomic: temp file, fsync, rename
@@ -175,6 +166,9 @@ function createFs(tjs: Tjs): FileSystem {
     },
     async mkdirp(path) {
       try { await tjs.makeDir(path, { recursive: true }); } catch (e) { if ((e as { code?: string }).code !== 'EEXIST') throw e; }
+      // makeDir also reports EEXIST when a parent is a file: the directory must really be there
+      const st = await tjs.stat(path).catch(() => null);
+      if (!st?.isDirectory) throw Object.assign(new Error(`${path}: not a directory`), { code: 'ENOTDIR' });
     },
     async remove(path) {
       try { await tjs.remove(path); } catch (e) { if ((e as { code?: string }).code !== 'ENOENT') throw e; }
