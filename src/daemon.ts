@@ -20,6 +20,7 @@ import { checkFping } from './probes/fping-check.ts';
 import { MWAN3_WRAP_LIB, Prober, type ProbeMode } from './probes/fping-driver.ts';
 import { buildSnapshot } from './status/build.ts';
 import { warnRunDir } from './status/run-dir.ts';
+import { RestartHold } from './restart-hold.ts';
 import type { StatusSnapshot, SwitchRecord, TransitionEvent } from './status/model.ts';
 import { VERSION } from './version.ts';
 
@@ -88,6 +89,7 @@ export class Daemon {
   private core!: CoreState;
   private backend!: Backend;
   private switcher!: ReturnType<typeof createSwitcher>;
+  private hold!: RestartHold;
   private probers = new Map<string, Prober>();
   private mode!: ProbeMode;
   private mqtt: MqttPublisher | null = null;
@@ -122,8 +124,9 @@ export class Daemon {
     this.startedAt = p.clock.wallMs();
     this.core = createCoreState(config, p.clock.nowMs());
     this.backend = createBackend(p, log, config, this.o.runDir);
+    this.hold = await RestartHold.load(p.fs, this.o.runDir, config, p.clock.nowMs());
     // a backend that cannot start (run directory missing) still lets wanpulse probe and report
-    await this.backend.start(config.interfaces).catch((e) => log.error(`${config.global.backend}: start: ${(e as Error).message || (e as { code?: string }).code}`));
+    await this.hold.start(this.backend, config, this.core).catch((e) => log.error(`${config.global.backend}: start: ${(e as Error).message || (e as { code?: string }).code}`));
     this.switcher = createSwitcher(this.backend, p.clock, log, (r) => this.onSwitched(r));
     if (config.interfaces.length === 0) log.warn('no interface to track: enable mwan3 interfaces with track_ip (or add config interface sections for backend route)');
     log.info(`wanpulse ${VERSION} tracking ${config.interfaces.map((i) => `${i.name} (${i.device}: ${i.trackIps.join(' ')})`).join(', ') || 'nothing'} with backend ${config.global.backend} under ${p.runtime}`);
@@ -168,7 +171,7 @@ export class Daemon {
 
   dispatch(event: CoreEvent): void {
     if (this.stopping) return;
-    const actions = step(this.core, event, this.config);
+    const actions = this.hold.filter(step(this.core, event, this.config), this.core, event.at);
     if (actions.length === 0) return;
     // switchovers first: nothing below may delay them
     for (const a of actions) {
