@@ -28,11 +28,6 @@ const INTEGERS: [string, number, number][] = [
 /** read with config_get_bool: any other word silently becomes the default */
 const BOOLEANS = ['check_quality', 'keep_failure_interval', 'httping_ssl'];
 
-const CHOICES: [string, RegExp, string][] = [
-  ['track_method', /^(ping|arping|httping|nping-(tcp|udp|icmp|arp))$/, 'ping, arping, httping, nping-tcp, nping-udp, nping-icmp, nping-arp'],
-  ['initial_state', /^(online|offline)$/, 'online, offline'],
-];
-
 /** Warnings for the interfaces mwan3track runs for (enabled, with a track_ip). */
 export function checkMwan3TrackerValues(sections: UciSection[], file: string, problems: ConfigProblem[]): void {
   for (const s of sections) {
@@ -51,10 +46,6 @@ export function checkMwan3TrackerValues(sections: UciSection[], file: string, pr
     for (const name of BOOLEANS) {
       const v = uciGet(s, name);
       if (v && parseBool(v.value) === null) warn(v.line, `${name} ${quote(v.value)} is not a boolean, so it is ignored`);
-    }
-    for (const [name, re, allowed] of CHOICES) {
-      const v = uciGet(s, name);
-      if (v && !re.test(v.value)) warn(v.line, `${name} ${quote(v.value)} is not one of: ${allowed}`);
     }
   }
 }

@@ -27,28 +27,16 @@ export function notRegular(is: (kind: string) => boolean): ReadError {
 }
 
 export function tooBig(maxBytes: number): ReadError {
-  return new ReadError('EFBIG', `is larger than ${formatBytes(maxBytes)}`);
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
-  return `${n} bytes`;
+  return new ReadError('EFBIG', `is larger than ${maxBytes >= 1024 ? `${Math.round(maxBytes / 1024)} KiB` : `${maxBytes} bytes`}`);
 }
 
 /** A runtime's error (errno code) as a ReadError with a reason in words. */
 export function fromSystemError(e: unknown): ReadError {
   if (e instanceof ReadError) return e;
   const code = String((e as { code?: unknown })?.code ?? '');
-  switch (code) {
-    case 'EACCES': case 'EPERM': return new ReadError('EACCES', 'permission denied');
-    case 'EISDIR': return new ReadError('ENOTREG', 'is a directory, not a regular file');
-    case 'ELOOP': return new ReadError('EIO', 'has too many levels of symbolic links');
-    default: {
-      const msg = String((e as { message?: unknown })?.message ?? '') || code || String(e);
-      return new ReadError('EIO', `cannot be read (${msg})`);
-    }
-  }
+  if (code === 'EACCES' || code === 'EPERM') return new ReadError('EACCES', 'permission denied');
+  if (code === 'EISDIR') return notRegular((k) => k === 'Directory');
+  return new ReadError('EIO', `cannot be read (${code || String((e as Error)?.message ?? e)})`);
 }
 
 /** ENOENT and ENOTDIR mean "not there": readText returns null for them. */

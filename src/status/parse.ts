@@ -4,23 +4,18 @@
 // terminal.
 import type { StatusSnapshot } from './model.ts';
 
-/** 's' string, 'n' number, 'b' boolean, with '?' also null; a string list: one of those words;
- *  { list: shape }: an array; an object: its fields (a key ending in '?' may be absent). */
-type Shape = string | readonly string[] | { list: Shape } | { [key: string]: Shape };
+/** 's' string, 'n' number, 'b' boolean ('?': or null); [shape]: a list; an object: its fields
+ *  (a key ending in '?' may be absent or null). */
+type Shape = string | [Shape] | { [key: string]: Shape };
 
-const STATE = ['online', 'degraded', 'offline', 'unknown'];
 const SNAPSHOT: Shape = {
   version: 's', pid: 'n', backend: 's', startedAt: 'n', updatedAt: 'n',
-  uplinks: {
-    list: {
-      iface: 's', device: 's', family: ['ipv4', 'ipv6'], state: STATE, since: 'n', rttMs: 'n?', jitterMs: 'n?', lossPct: 'n?',
-      targets: { list: { ip: 's', up: 'b?', rttMs: 'n?', lossPct: 'n?' } }, owner: ['wanpulse', 'mwan3'], reason: 's', flaps: 'n',
-      'lastSwitch?': {
-        direction: ['down', 'up'], reason: 's', at: 'n', ok: 'b', 'error?': 's', steps: { list: { step: 's', ms: 'n' } }, totalMs: 'n',
-      },
-    },
-  },
-  'lastEvent?': { iface: 's', from: STATE, to: STATE, reason: 's', detectMs: 'n?', at: 'n' },
+  uplinks: [{
+    iface: 's', device: 's', family: 's', state: 's', since: 'n', rttMs: 'n?', jitterMs: 'n?', lossPct: 'n?',
+    targets: [{ ip: 's', up: 'b?', rttMs: 'n?', lossPct: 'n?' }], owner: 's', reason: 's', flaps: 'n',
+    'lastSwitch?': { direction: 's', reason: 's', at: 'n', ok: 'b', 'error?': 's', steps: [{ step: 's', ms: 'n' }], totalMs: 'n' },
+  }],
+  'lastEvent?': { iface: 's', from: 's', to: 's', reason: 's', detectMs: 'n?', at: 'n' },
   'mqtt?': { enabled: 'b', connected: 'b', lastError: 's?' },
 };
 
@@ -37,20 +32,15 @@ function check(v: unknown, shape: Shape, at: string): unknown {
     return typeof v === 'string' ? v.replace(CONTROLS, '?') : v;
   }
   if (Array.isArray(shape)) {
-    if (!shape.includes(v as string)) throw `${at} is not one of ${shape.join(', ')}`;
-    return v;
-  }
-  if ('list' in shape && typeof shape.list !== 'string' || Object.keys(shape).join() === 'list') {
     if (!Array.isArray(v)) throw `${at} is not a list`;
-    return v.map((x, i) => check(x, (shape as { list: Shape }).list, `${at}[${i}]`));
+    return v.map((x, i) => check(x, shape[0], `${at}[${i}]`));
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw `${at} is not an object`;
   const out: Record<string, unknown> = {};
-  for (const [key, sub] of Object.entries(shape as Record<string, Shape>)) {
-    const optional = key.endsWith('?');
-    const name = optional ? key.slice(0, -1) : key;
+  for (const [key, sub] of Object.entries(shape)) {
+    const name = key.replace('?', '');
     const value = (v as Record<string, unknown>)[name];
-    if (optional && value == null) continue;
+    if (name !== key && value == null) continue;
     out[name] = check(value, sub, `${at}.${name}`);
   }
   return out;
