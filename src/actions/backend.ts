@@ -24,8 +24,10 @@ export interface ReconcileReport {
 export interface Backend {
   readonly name: BackendName;
   /** Called once before probing starts, with every interface wanpulse tracks. Reads the
-   *  ownership record left by an earlier instance (crash, kill -9) and hands back everything in it. */
-  start(ifaces: InterfaceConfig[]): Promise<void>;
+   *  ownership record left by an earlier instance (crash, kill -9) and hands back everything in
+   *  it, except the tracked interfaces in `keep`: those stay out and owned until the caller
+   *  brings them up (their first rounds decided; src/restart-hold.ts bounds the wait). */
+  start(ifaces: InterfaceConfig[], keep?: ReadonlySet<string>): Promise<void>;
   /** Take the interface out of rotation and drain its flows. Records ownership first. */
   takeDown(iface: InterfaceConfig, reason: string): Promise<SwitchResult>;
   /** Put the interface back / hand it back to mwan3's tracker. Clears ownership. */

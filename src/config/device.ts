@@ -6,6 +6,7 @@ import { UBUS_TIMEOUT_MS } from './defaults.ts';
 import type { InterfaceConfig } from './types.ts';
 import { isDeviceName } from './values.ts';
 import type { Log, Spawner } from '../platform/ports.ts';
+import { quote } from './quote.ts';
 
 export interface NetifdInterface {
   interface: string;
@@ -49,12 +50,12 @@ export async function lookupDevices(ifaces: InterfaceConfig[], spawner: Spawner)
     const r = await spawner.run(['ubus', 'call', 'network.interface', 'dump'], { timeoutMs: UBUS_TIMEOUT_MS, stderr: 'pipe' });
     if (r.code !== 0) {
       const why = r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`;
-      return { unresolved: names, failure: `ubus call network.interface dump failed (${why}) ${r.stderr.trim()}`.trim() };
+      return { unresolved: names, failure: `ubus call network.interface dump failed (${why})${r.stderr.trim() ? ` ${quote(r.stderr.trim(), 120)}` : ''}` };
     }
     stdout = r.stdout;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    return { unresolved: names, failure: code === 'ENOENT' ? 'ubus is not installed' : `ubus could not be started: ${String(e)}` };
+    return { unresolved: names, failure: code === 'ENOENT' ? 'ubus is not installed' : `ubus could not be started: ${quote(String((e as Error)?.message ?? e), 120)}` };
   }
   const dump = parseInterfaceDump(stdout);
   if (!dump) return { unresolved: names, failure: 'ubus call network.interface dump printed no interface list' };
@@ -79,6 +80,6 @@ export async function resolveDevices(ifaces: InterfaceConfig[], spawner: Spawner
   if (result.unresolved.length === 0) return;
   const why = result.failure ?? 'netifd does not report a device for it (interface down?)';
   for (const name of result.unresolved) {
-    log.warn(`interface ${name}: device unknown (${why}); probing with device '${name}'. Set option device in /etc/config/wanpulse`);
+    log.warn(`interface ${name}: device unknown (${why}); probing with device ${quote(name)}. Set option device in /etc/config/wanpulse`);
   }
 }

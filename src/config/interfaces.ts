@@ -11,6 +11,7 @@ import { readMwan3Tracker } from './mwan3-tracker.ts';
 import type { ConfigProblem, Family, HealthParams, InterfaceConfig, PolicyConfig } from './types.ts';
 import { sectionRef, type UciSection, type UciValue } from './uci.ts';
 import { addressFamily, isDeviceName, OptionReader, parseBool, parseInteger } from './values.ts';
+import { quote } from './quote.ts';
 
 const FAMILIES = ['ipv4', 'ipv6'] as const;
 
@@ -37,7 +38,7 @@ export function readWanpulseInterface(s: UciSection, file: string, problems: Con
   }
   const device = r.raw('device');
   if (device && !isDeviceName(device.value)) {
-    r.error(device.line, `device '${device.value}' is not a valid device name (1–15 of A–Z a–z 0–9 _ . @ -)`);
+    r.error(device.line, `device ${quote(device.value)} is not a valid device name (1–15 of A–Z a–z 0–9 _ . @ -)`);
   }
   const out: WanpulseInterface = {
     name: s.name,
@@ -82,10 +83,10 @@ function checkTargets(values: UciValue[], family: Family, r: OptionReader): stri
   const ips: string[] = [];
   for (const v of values) {
     const fam = addressFamily(v.value);
-    if (fam === null) r.error(v.line, `track_ip '${v.value}' is not an IP address (host names are not allowed: mwan3 tracks addresses)`);
-    else if (fam !== family) r.error(v.line, `track_ip '${v.value}' is ${fam} but the interface is ${family}`);
-    else if (/^(0\.0\.0\.0|255\.255\.255\.255|[0:]*:[0:]*)$/.test(v.value)) r.error(v.line, `track_ip '${v.value}' cannot be probed`);
-    else if (ips.includes(v.value)) r.warn(v.line, `track_ip '${v.value}' is listed twice (probed once)`);
+    if (fam === null) r.error(v.line, `track_ip ${quote(v.value)} is not an IP address (host names are not allowed: mwan3 tracks addresses)`);
+    else if (fam !== family) r.error(v.line, `track_ip ${quote(v.value)} is ${fam} but the interface is ${family}`);
+    else if (/^(0\.0\.0\.0|255\.255\.255\.255|[0:]*:[0:]*)$/.test(v.value)) r.error(v.line, `track_ip ${quote(v.value)} cannot be probed`);
+    else if (ips.includes(v.value)) r.warn(v.line, `track_ip ${quote(v.value)} is listed twice (probed once)`);
     else ips.push(v.value);
   }
   return ips;
@@ -94,8 +95,8 @@ function checkTargets(values: UciValue[], family: Family, r: OptionReader): stri
 function checkGateway(g: UciValue | undefined, family: Family, r: OptionReader): string | undefined {
   if (!g) return undefined;
   const fam = addressFamily(g.value);
-  if (fam === null) r.error(g.line, `gateway '${g.value}' is not an IP address`);
-  else if (fam !== family) r.error(g.line, `gateway '${g.value}' is ${fam} but the interface is ${family}`);
+  if (fam === null) r.error(g.line, `gateway ${quote(g.value)} is not an IP address`);
+  else if (fam !== family) r.error(g.line, `gateway ${quote(g.value)} is ${fam} but the interface is ${family}`);
   else return g.value;
   return undefined;
 }
@@ -146,7 +147,7 @@ export function selectMwan3(input: Mwan3Input): Selection {
     let enabled = false; // mwan3's default
     if (enabledRaw) {
       const b = parseBool(enabledRaw.value);
-      if (b === null) mr.warn(enabledRaw.line, `enabled '${enabledRaw.value}' is not a boolean: mwan3 treats it as 0`);
+      if (b === null) mr.warn(enabledRaw.line, `enabled ${quote(enabledRaw.value)} is not a boolean: mwan3 treats it as 0`);
       enabled = b ?? false;
     }
     if (!enabled) {
@@ -197,7 +198,7 @@ export function selectMwan3(input: Mwan3Input): Selection {
     });
   });
   for (const wp of input.wanpulse.values()) {
-    if (!mwan3Names.has(wp.name)) wp.r.warn(wp.r.section.line, `there is no mwan3 interface '${wp.name}' in ${file}: section ignored`);
+    if (!mwan3Names.has(wp.name)) wp.r.warn(wp.r.section.line, `there is no mwan3 interface ${quote(wp.name)} in ${file}: section ignored`);
   }
   return { interfaces, policies: mwan3Policies(sections, file, mwan3Names, problems), untracked };
 }
@@ -206,14 +207,14 @@ function mwan3Policies(sections: UciSection[], file: string, ifaceNames: Set<str
   const members = new Map<string, { iface: string; metric: number; weight: number }>();
   for (const s of sections) {
     if (s.type !== 'member' || s.name === null) continue;
-    const r = new OptionReader(s, file, `mwan3 member '${s.name}'`, problems);
+    const r = new OptionReader(s, file, `mwan3 member ${quote(s.name)}`, problems);
     const iface = r.raw('interface');
     if (!iface) { r.warn(s.line, 'has no interface: ignored'); continue; }
-    if (!ifaceNames.has(iface.value)) r.warn(iface.line, `interface '${iface.value}' is not an mwan3 interface: member ignored`);
+    if (!ifaceNames.has(iface.value)) r.warn(iface.line, `interface ${quote(iface.value)} is not an mwan3 interface: member ignored`);
     const num = (name: string, dflt: number) => {
       const v = r.raw(name);
       const n = v ? parseInteger(v.value) : dflt;
-      if (n === null || n < 1) { r.warn(v!.line, `${name} '${v!.value}' is not a positive whole number: using ${dflt}`); return dflt; }
+      if (n === null || n < 1) { r.warn(v!.line, `${name} ${quote(v!.value)} is not a positive whole number: using ${dflt}`); return dflt; }
       return n;
     };
     members.set(s.name, { iface: iface.value, metric: num('metric', 1), weight: num('weight', 1) });
@@ -227,11 +228,11 @@ function mwan3Policies(sections: UciSection[], file: string, ifaceNames: Set<str
   const policies: PolicyConfig[] = [];
   for (const s of sections) {
     if (s.type !== 'policy' || s.name === null) continue;
-    const r = new OptionReader(s, file, `mwan3 policy '${s.name}'`, problems);
+    const r = new OptionReader(s, file, `mwan3 policy ${quote(s.name)}`, problems);
     const list: PolicyConfig['members'] = [];
     for (const v of r.list('use_member')) {
       const m = members.get(v.value);
-      if (!m) r.warn(v.line, `use_member '${v.value}' is not an mwan3 member: ignored`);
+      if (!m) r.warn(v.line, `use_member ${quote(v.value)} is not an mwan3 member: ignored`);
       else if (ifaceNames.has(m.iface)) list.push({ ...m });
     }
     policies.push({ name: s.name, members: list, used: usedPolicies.has(s.name) });

@@ -2,7 +2,8 @@
 // Every problem of every file is collected (file:line), so `wanpulse check-config` shows them
 // all at once; the Config is null as soon as one of them is an error.
 import { DEFAULT_GLOBAL, DEFAULT_HEALTH, DEFAULT_MMX_MASK, DEFAULT_MQTT, DEFAULT_MQTTS_PORT, LIMITS } from './defaults.ts';
-import { lookupDevices } from './device.ts';
+import { checkDevices } from './device-check.ts';
+import { checkMwan3TrackerValues } from './mwan3-values.ts';
 import { checkHealth, readHealthOptions } from './health.ts';
 import { networkDevices, readWanpulseInterface, selectMwan3, selectRoute, type Selection, type WanpulseInterface } from './interfaces.ts';
 import { parseMask } from './mark.ts';
@@ -12,6 +13,8 @@ import type { BackendName, Config, ConfigProblem, GlobalConfig, HealthParams, Lo
 import { parseUci, sectionRef, type UciSection } from './uci.ts';
 import { OptionReader } from './values.ts';
 import type { FileSystem, Spawner } from '../platform/ports.ts';
+import { fromSystemError } from '../platform/read-file.ts';
+import { quote } from './quote.ts';
 
 export interface LoadDeps {
   fs: FileSystem;
@@ -30,8 +33,14 @@ const WRAP_MODES = ['auto', 'on', 'off'] as const;
 
 interface ParsedFile { path: string; sections: UciSection[] }
 
+/** null when the file is not there; an unreadable one (a directory, no permission, a FIFO, too
+ *  big) is an error at the file itself, never an exception. */
 async function readUci(fs: FileSystem, path: string, problems: ConfigProblem[]): Promise<ParsedFile | null> {
-  const text = await fs.readText(path);
+  let text: string | null;
+  try { text = await fs.readText(path); } catch (e) {
+    problems.push({ file: path, line: 0, severity: 'error', message: `cannot be read: ${readReason(e)}` });
+    return { path, sections: [] };
+  }
   if (text === null) return null;
   const parsed = parseUci(text, path);
   problems.push(...parsed.problems);
@@ -71,7 +80,7 @@ function readGlobals(readers: OptionReader[]): { global: GlobalConfig; health: H
     global.routeIdleTimerS = r.int('route_idle_timer_s', LIMITS.routeIdleTimerS, 's') ?? global.routeIdleTimerS;
     global.mwan3Wrap = r.oneOf('mwan3_wrap', WRAP_MODES) ?? global.mwan3Wrap;
     const fping = r.raw('fping');
-    if (fping && !/^\/[^\s]*$/.test(fping.value)) r.error(fping.line, `fping '${fping.value}' must be an absolute path without spaces`);
+    if (fping && !/^\/[^\s]*$/.test(fping.value)) r.error(fping.line, `fping ${quote(fping.value)} must be an absolute path without spaces`);
     else if (fping) global.fpingPath = fping.value;
     const over = readHealthOptions(r);
     health = { ...health, ...over };
@@ -87,7 +96,7 @@ async function readMqtt(readers: OptionReader[], hostname: string, fs: FileSyste
   for (const r of readers) {
     mqtt.enabled = r.bool('enabled') ?? mqtt.enabled;
     const host = r.str('host');
-    if (host !== undefined && !/^[^\s/]+$/.test(host)) r.error(r.lineOf('host'), `host '${host}' is not a host name or address`);
+    if (host !== undefined && !/^[^\s/]+$/.test(host)) r.error(r.lineOf('host'), `host ${quote(host)} is not a host name or address`);
     else if (host !== undefined) mqtt.host = host;
     mqtt.tls = r.bool('tls') ?? mqtt.tls;
     const port = r.int('port', LIMITS.port);
@@ -115,12 +124,14 @@ async function readMqtt(readers: OptionReader[], hostname: string, fs: FileSyste
   if (!mqtt.enabled || !last) return mqtt;
   // files are read now, so a typo shows in check-config instead of as a reconnect loop later
   if (mqtt.passwordFile !== undefined) {
-    const text = await fs.readText(mqtt.passwordFile);
-    if (text === null) last.error(last.lineOf('password_file'), `password_file '${mqtt.passwordFile}' cannot be read`);
+    let text: string | null = null;
+    let why = 'does not exist';
+    try { text = await fs.readText(mqtt.passwordFile, { maxBytes: PASSWORD_FILE_MAX_BYTES }); } catch (e) { why = readReason(e); }
+    if (text === null) last.error(last.lineOf('password_file'), `password_file ${quote(mqtt.passwordFile)} cannot be read: ${why}`);
     else if (checkMqttText(last, 'password', passwordFromFile(text), last.lineOf('password_file'))) mqtt.password = passwordFromFile(text);
   }
   if (mqtt.tls && mqtt.caFile !== undefined && !(await fs.exists(mqtt.caFile))) {
-    last.error(last.lineOf('ca_file'), `ca_file '${mqtt.caFile}' does not exist`);
+    last.error(last.lineOf('ca_file'), `ca_file ${quote(mqtt.caFile)} does not exist`);
   }
   if (mqtt.username === undefined && mqtt.password !== undefined) {
     last.warn(last.lineOf('password'), 'a password without a username is not sent (MQTT 3.1.1)');
@@ -129,6 +140,12 @@ async function readMqtt(readers: OptionReader[], hostname: string, fs: FileSyste
 }
 
 const KNOWN_TYPES = new Set(['globals', 'interface', 'mqtt']);
+
+/** an MQTT password is at most 65535 bytes */
+const PASSWORD_FILE_MAX_BYTES = 64 * 1024;
+
+/** The reason of a failed read in words. */
+const readReason = (e: unknown): string => fromSystemError(e).message;
 
 export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hostname: string }): Promise<LoadResult> {
   const problems: ConfigProblem[] = [];
@@ -140,7 +157,7 @@ export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hos
   }
   for (const s of wanpulse.sections) {
     if (!KNOWN_TYPES.has(s.type)) {
-      problems.push({ file: wanpulsePath, line: s.line, severity: 'warning', message: `unknown section type '${s.type}' (expected globals, interface or mqtt): ignored` });
+      problems.push({ file: wanpulsePath, line: s.line, severity: 'warning', message: `unknown section type ${quote(s.type)} (expected globals, interface or mqtt): ignored` });
     }
   }
   const { global, health } = readGlobals(readersOf(wanpulse, 'globals', problems));
@@ -168,6 +185,7 @@ export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hos
       problems.push({ file: mwan3Path, line: 0, severity: 'error', message: `not found: backend ${global.backend} takes its interfaces from mwan3's config (or set option backend 'route')` });
     } else {
       global.mmxMask = readMask(mwan3, problems);
+      checkMwan3TrackerValues(mwan3.sections, mwan3Path, problems);
       selection = selectMwan3({
         sections: mwan3.sections, file: mwan3Path, mmxMask: global.mmxMask, globals: health,
         wanpulse: new Map(wpIfaces.map((w) => [w.name, w])), devices, problems,
@@ -181,17 +199,10 @@ export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hos
       : 'no mwan3 interface is enabled with a track_ip: nothing to track' });
   }
 
-  if (deps.spawner && !problems.some((p) => p.severity === 'error')) {
-    const found = await lookupDevices(selection.interfaces, deps.spawner);
-    for (const name of found.unresolved) {
-      // only mwan3 interfaces can be unresolved: backend route requires a device
-      const line = mwan3?.sections.find((s) => s.type === 'interface' && s.name === name)?.line ?? 0;
-      problems.push({
-        file: mwan3Path, line, severity: 'warning',
-        message: `interface '${name}': device unknown (${found.failure ?? 'netifd reports no l3_device'}); probing with device '${name}' (set option device)`,
-      });
-    }
-  }
+  await checkDevices({
+    interfaces: selection.interfaces, spawner: deps.spawner, mwan3Sections: mwan3?.sections ?? [], mwan3Path,
+    networkSections: network?.sections ?? [], problems,
+  });
   // what the user edits first, then what it builds on; lines ascending within a file
   const rank = (f: string) => [wanpulsePath, mwan3Path, `${dir}/network`].indexOf(f) >>> 0;
   problems.sort((a, b) => rank(a.file) - rank(b.file) || a.line - b.line);
@@ -207,7 +218,7 @@ function readMask(mwan3: ParsedFile, problems: ConfigProblem[]): number {
   const v = r.raw('mmx_mask');
   if (!v) return DEFAULT_MMX_MASK;
   const mask = parseMask(v.value);
-  if (mask === null) { r.error(v.line, `mmx_mask '${v.value}' is not a bit mask like 0x3F00`); return DEFAULT_MMX_MASK; }
+  if (mask === null) { r.error(v.line, `mmx_mask ${quote(v.value)} is not a bit mask like 0x3F00`); return DEFAULT_MMX_MASK; }
   return mask;
 }
 

@@ -12,6 +12,7 @@
 // - `option x ''` removes x; a later `option` replaces, `list` appends (turning an option
 //   into a list); a section name seen again reopens that section (options merge into it).
 import type { ConfigProblem } from './types.ts';
+import { quote } from './quote.ts';
 
 export interface UciValue {
   value: string;
@@ -49,7 +50,7 @@ const TYPE_RE = /^[\x21-\x7e]+$/;
 
 /** How a section is named in messages: `'wan'` or `@interface[2]`. */
 export function sectionRef(s: UciSection): string {
-  return s.name !== null ? `'${s.name}'` : `@${s.type}[${s.index}]`;
+  return s.name !== null ? `${quote(s.name)}` : `@${s.type}[${s.index}]`;
 }
 
 const isBlank = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\v' || c === '\f';
@@ -145,7 +146,7 @@ export function parseUci(text: string, file: string): UciParseResult {
   const endCommand = (cmdLine: number, what: string) => {
     let extra: Arg | null = null;
     for (let a = readArg(); a !== null; a = readArg()) extra ??= a;
-    if (extra) problem('error', cmdLine, `too many arguments to ${what}: '${extra.value}' is left over (quote values that contain spaces)`);
+    if (extra) problem('error', cmdLine, `too many arguments to ${what}: ${quote(extra.value)} is left over (quote values that contain spaces)`);
   };
   const dropCommand = () => { while (readArg() !== null) { /* consume */ } };
 
@@ -161,11 +162,11 @@ export function parseUci(text: string, file: string): UciParseResult {
     if (type.broken || name?.broken) { sectionBroken = true; current = null; dropCommand(); return; }
     let bad = false;
     if (!TYPE_RE.test(type.value)) {
-      problem('error', cmdLine, `invalid section type '${type.value}': only printable characters without spaces are allowed`);
+      problem('error', cmdLine, `invalid section type ${quote(type.value)}: only printable characters without spaces are allowed`);
       bad = true;
     }
     if (name && name.value !== '' && !NAME_RE.test(name.value)) {
-      problem('error', cmdLine, `invalid section name '${name.value}': only letters, digits and _ are allowed`);
+      problem('error', cmdLine, `invalid section name ${quote(name.value)}: only letters, digits and _ are allowed`);
       bad = true;
     }
     endCommand(cmdLine, 'config');
@@ -176,11 +177,11 @@ export function parseUci(text: string, file: string): UciParseResult {
       const earlier = byName.get(sectionName);
       if (earlier) {
         if (earlier.type !== type.value) {
-          problem('error', cmdLine, `section '${sectionName}' of type '${type.value}' reuses the name of the '${earlier.type}' section at line ${earlier.line}`);
+          problem('error', cmdLine, `section ${quote(sectionName)} of type ${quote(type.value)} reuses the name of the ${quote(earlier.type)} section at line ${earlier.line}`);
           sectionBroken = true; current = null;
           return;
         }
-        problem('warning', cmdLine, `section '${sectionName}' is defined again (first at line ${earlier.line}); its options merge into the first one, as uci does`);
+        problem('warning', cmdLine, `section ${quote(sectionName)} is defined again (first at line ${earlier.line}); its options merge into the first one, as uci does`);
         current = earlier;
         return;
       }
@@ -205,14 +206,14 @@ export function parseUci(text: string, file: string): UciParseResult {
     if (value?.broken) { dropCommand(); return; }
     endCommand(cmdLine, word);
     if (!NAME_RE.test(name.value)) {
-      problem('error', cmdLine, `invalid ${word} name '${name.value}': only letters, digits and _ are allowed`);
+      problem('error', cmdLine, `invalid ${word} name ${quote(name.value)}: only letters, digits and _ are allowed`);
       return;
     }
     if (!current) {
-      if (!sectionBroken) problem('error', cmdLine, `${word} '${name.value}' outside a section (no config line before it)`);
+      if (!sectionBroken) problem('error', cmdLine, `${word} ${quote(name.value)} outside a section (no config line before it)`);
       return;
     }
-    if (!value) problem('warning', cmdLine, `${word} '${name.value}' has no value${isList ? ' (adds an empty item)' : ' (treated as unset)'}`);
+    if (!value) problem('warning', cmdLine, `${word} ${quote(name.value)} has no value${isList ? ' (adds an empty item)' : ' (treated as unset)'}`);
     const v: UciValue = { value: value?.value ?? '', line: cmdLine };
     const existing = current.options.get(name.value);
     if (isList) {
@@ -229,7 +230,7 @@ export function parseUci(text: string, file: string): UciParseResult {
   const packageLine = (cmdLine: number) => {
     const name = readArg();
     if (!name || name.value === '') problem('error', cmdLine, 'package line without a name');
-    else if (!name.broken && !PACKAGE_RE.test(name.value)) problem('error', cmdLine, `invalid package name '${name.value}'`);
+    else if (!name.broken && !PACKAGE_RE.test(name.value)) problem('error', cmdLine, `invalid package name ${quote(name.value)}`);
     if (name) endCommand(cmdLine, 'package');
   };
 
@@ -250,7 +251,7 @@ export function parseUci(text: string, file: string): UciParseResult {
     else if (cmd === 'list' || cmd === 'l') setOption(cmdLine, true);
     else if (cmd === 'package' || cmd === 'p') packageLine(cmdLine);
     else {
-      problem('error', cmdLine, `unknown command '${cmd}' (expected config, option, list or package)`);
+      problem('error', cmdLine, `unknown command ${quote(cmd)} (expected config, option, list or package)`);
       // the rest of the line is no command: do not let a stray quote in it swallow later lines
       skipToLineEnd();
     }

@@ -3,6 +3,7 @@
 // names are checked strictly here, once, before anything runs.
 import type { ConfigProblem, Family } from './types.ts';
 import { uciGet, uciList, type UciSection, type UciValue } from './uci.ts';
+import { quote } from './quote.ts';
 
 const TRUE_WORDS = new Set(['1', 'on', 'true', 'yes', 'enabled']);
 const FALSE_WORDS = new Set(['0', 'off', 'false', 'no', 'disabled']);
@@ -116,7 +117,12 @@ export class OptionReader {
     const n = parseInteger(v.value);
     const [min, max] = range;
     const want = `an integer from ${min} to ${max}${unit ? ' ' + unit : ''}`;
-    if (n === null) { this.error(v.line, `${name} '${v.value}' is not a whole number: expected ${want}`); return undefined; }
+    if (n === null) {
+      // digits only, but too many for parseInteger: a number, just far out of range
+      const why = /^\s*-?[0-9]+\s*$/.test(v.value) ? 'is out of range' : 'is not a whole number';
+      this.error(v.line, `${name} ${quote(v.value.trim())} ${why}: expected ${want}`);
+      return undefined;
+    }
     if (n < min || n > max) { this.error(v.line, `${name} ${n} is out of range: expected ${want}`); return undefined; }
     return n;
   }
@@ -125,7 +131,7 @@ export class OptionReader {
     const v = this.raw(name);
     if (!v) return undefined;
     const b = parseBool(v.value);
-    if (b === null) this.error(v.line, `${name} '${v.value}' is not a boolean: use 1/0 (or yes/no, on/off, true/false)`);
+    if (b === null) this.error(v.line, `${name} ${quote(v.value)} is not a boolean: use 1/0 (or yes/no, on/off, true/false)`);
     return b ?? undefined;
   }
 
@@ -133,14 +139,14 @@ export class OptionReader {
     const v = this.raw(name);
     if (!v) return undefined;
     if ((allowed as readonly string[]).includes(v.value)) return v.value as T;
-    this.error(v.line, `${name} '${v.value}' is not one of: ${allowed.join(', ')}`);
+    this.error(v.line, `${name} ${quote(v.value)} is not one of: ${allowed.join(', ')}`);
     return undefined;
   }
 
   /** A warning for every option this reader never asked about. */
   warnUnknown(): void {
     for (const [name, opt] of this.section.options) {
-      if (!this.used.has(name)) this.warn(opt.line, `unknown option '${name}' (ignored)`);
+      if (!this.used.has(name)) this.warn(opt.line, `unknown option ${quote(name)} (ignored)`);
     }
   }
 }

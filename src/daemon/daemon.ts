@@ -16,11 +16,13 @@ import { Prober, type ProbeMode } from '../probes/fping-driver.ts';
 import { buildSnapshot } from '../status/build.ts';
 import { StatusHistory } from '../status/history.ts';
 import type { StatusSnapshot } from '../status/model.ts';
+import { warnRunDir } from '../status/run-dir.ts';
 import { VERSION } from '../version.ts';
 import { decide } from './decide.ts';
 import { createReconciler } from './reconcile.ts';
 import { reload } from './reload.ts';
 import { recordSwitch, reportAction } from './report.ts';
+import { RestartHold } from './restart-hold.ts';
 import { createBackend, EXIT_CONFIG, EXIT_DEPENDENCY, EXIT_OK, loadOrReport, probeMode, type DaemonOptions } from './startup.ts';
 import type { DaemonState } from './state.ts';
 import { STATUS_REFRESH_MS, StatusWriter } from './status-writer.ts';
@@ -38,6 +40,7 @@ export class Daemon {
   private startedAt = 0;
   private readonly wall: WallClock;
   private status!: StatusWriter;
+  private hold!: RestartHold;
 
   constructor(private readonly p: Platform, private readonly log: Log & { setLevel?: (l: LogLevel) => void }, private readonly o: DaemonOptions) {
     this.wall = new WallClock(p.clock);
@@ -50,15 +53,18 @@ export class Daemon {
     if (!config) { log.error('configuration has errors: not starting (wanpulse check-config shows them)'); return EXIT_CONFIG; }
     log.setLevel?.(config.global.logLevel);
     if (!config.global.enabled) { log.info('disabled in /etc/config/wanpulse (option enabled 0): exiting'); return EXIT_OK; }
-    await p.fs.mkdirp(this.o.runDir);
+    await p.fs.mkdirp(this.o.runDir).catch((e) => warnRunDir(log, this.o.runDir, e));
     const mode = await probeMode(p, log, config);
     if (!mode) return EXIT_DEPENDENCY;
     this.mode = mode;
     this.startedAt = p.clock.wallMs();
     const backend = createBackend(p, log, config, this.o.runDir);
-    await backend.start(config.interfaces);
+    const core = createCoreState(config, p.clock.nowMs());
+    this.hold = await RestartHold.load(p.fs, this.o.runDir, config, p.clock.nowMs());
+    // a backend that cannot start (run directory missing) still lets wanpulse probe and report
+    await this.hold.start(backend, config, core).catch((e) => log.error(`${config.global.backend}: start: ${(e as Error).message || (e as { code?: string }).code}`));
     this.s = {
-      config, core: createCoreState(config, p.clock.nowMs()), backend, mqtt: null,
+      config, core, backend, mqtt: null,
       switcher: createSwitcher(backend, p.clock, log, (r) => {
         const now = p.clock.nowMs();
         recordSwitch(this.s, log, this.wall, r, now);
@@ -89,7 +95,7 @@ export class Daemon {
   }
 
   dispatch(event: CoreEvent): void {
-    decide(this.s, event, {
+    decide(this.s, event, this.hold, {
       report: (a) => reportAction(this.s, this.log, this.wall, a),
       statusChanged: () => this.status.changed(true),
     });

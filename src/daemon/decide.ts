@@ -6,6 +6,7 @@
 // failover — then every action is reported and the status refreshed.
 import { step } from '../core/engine.ts';
 import type { CoreAction, CoreEvent } from '../core/events.ts';
+import type { RestartHold } from './restart-hold.ts';
 import type { DaemonState } from './state.ts';
 
 export interface DecisionSinks {
@@ -13,9 +14,10 @@ export interface DecisionSinks {
   statusChanged(): void;
 }
 
-export function decide(s: DaemonState, event: CoreEvent, sinks: DecisionSinks): void {
+export function decide(s: DaemonState, event: CoreEvent, hold: RestartHold, sinks: DecisionSinks): void {
   if (s.stopping) return;
-  const actions = step(s.core, event, s.config);
+  // after a crash: uplinks the earlier instance held stay out until their first rounds decide
+  const actions = hold.filter(step(s.core, event, s.config), s.core, event.at);
   if (actions.length === 0) return;
   for (const a of actions) {
     if (a.kind !== 'takeDown' && a.kind !== 'bringUp') continue;

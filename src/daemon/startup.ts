@@ -7,6 +7,7 @@ import { createRouteBackend } from '../actions/route/backend.ts';
 import { formatProblems, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { Log, Platform } from '../platform/ports.ts';
+import { checkFping } from '../probes/fping-check.ts';
 import { MWAN3_WRAP_LIB, type ProbeMode } from '../probes/fping-driver.ts';
 
 export const EXIT_OK = 0;
@@ -48,24 +49,16 @@ export async function loadOrReport(p: Platform, configDir: string): Promise<Conf
 
 /** fping's version decides how probes get mwan3's mark (docs/mwan3.md, "Marks and ids"). */
 export async function probeMode(p: Platform, log: Log, config: Config): Promise<ProbeMode | null> {
-  const fping = config.global.fpingPath;
-  let out: string;
-  try {
-    const r = await p.spawner.run([fping, '-v'], { timeoutMs: 3000 });
-    out = r.stdout + r.stderr;
-  } catch {
-    log.error(`fping not found at ${fping}: install it (OpenWrt: opkg install fping; Debian: apt-get install fping) or set option fping`);
-    return null;
-  }
-  const m = /Version (\d+)\.(\d+)/.exec(out);
-  const ver = m ? Number(m[1]) * 100 + Number(m[2]) : 0;
+  const checked = await checkFping(p.spawner, config.global.fpingPath);
+  if ('error' in checked) { log.error(checked.error); return null; }
+  const ver = checked.version;
   const wantMark = config.global.backend === 'mwan3' && config.global.mwan3Wrap !== 'off';
   if (!wantMark) return { wrap: false, fwmark: false };
   if (ver >= 502) return { wrap: false, fwmark: true };
   const hasLib = await p.fs.exists(MWAN3_WRAP_LIB);
   if (hasLib) return { wrap: true, fwmark: false };
   if (config.global.mwan3Wrap === 'on') {
-    log.error(`mwan3_wrap is on but ${MWAN3_WRAP_LIB} is missing and fping ${m ? `${m[1]}.${m[2]}` : '(unknown version)'} has no --fwmark`);
+    log.error(`mwan3_wrap is on but ${MWAN3_WRAP_LIB} is missing and fping ${Math.floor(ver / 100)}.${ver % 100} has no --fwmark`);
     return null;
   }
   log.warn(`probes are not marked 0x3f00 (fping < 5.2 and no ${MWAN3_WRAP_LIB}): mwan3 may balance them`);

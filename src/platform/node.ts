@@ -7,8 +7,12 @@ import type {
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
 import { guarded, lineSplitter } from './lines.ts';
+import { cannotStart, judge, ProgramResolver, type Verdict } from './program.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
+import { Utf8Decoder } from './utf8.ts';
 
 const cp = await import('node:child_process');
+const { constants } = await import('node:fs');
 const fsp = await import('node:fs/promises');
 const net = await import('node:net');
 const os = await import('node:os');
@@ -25,6 +29,19 @@ function stdio(mode: SpawnOptions['stdout']): 'pipe' | 'ignore' | 'inherit' {
   return mode ?? 'pipe';
 }
 
+// argv[0] is resolved and checked as in the txiki.js adapter (program.ts) before run(), so a
+// missing program, a directory or a shebang-less text file fail alike under both runtimes.
+// spawn() (fping only) keeps Node's own check: fping is checked with run() before it is spawned.
+const resolver = new ProgramResolver({
+  async stat(path) {
+    try { const st = await fsp.stat(path); return { isFile: st.isFile(), mode: st.mode }; } catch { return null; }
+  },
+  async head(path) {
+    const fh = await fsp.open(path, 'r');
+    try { const b = new Uint8Array(4); return b.subarray(0, (await fh.read(b, 0, 4, 0)).bytesRead); } finally { await fh.close(); }
+  },
+}, () => performance.now());
+
 export const nodeSpawner: Spawner = {
   spawn(argv: string[], opts: SpawnOptions = {}): ChildProcess {
     const child = cp.spawn(argv[0]!, argv.slice(1), {
@@ -35,17 +52,17 @@ export const nodeSpawner: Spawner = {
     // Node reports a missing binary asynchronously; txiki.js throws synchronously. Normalise to
     // the synchronous throw by checking the pid (undefined when spawn failed).
     if (child.pid === undefined) {
-      const err = new Error(`${argv[0]}: not found`) as Error & { code: string };
-      err.code = 'ENOENT';
       child.on('error', () => undefined);
-      throw err;
+      throw cannotStart(argv[0]!, judge(null, null) as Exclude<Verdict, { ok: true }>);
     }
     let outFn: (l: string) => void = () => undefined;
     let errFn: (l: string) => void = () => undefined;
     const outSplit = lineSplitter(guarded((l: string) => outFn(l)));
     const errSplit = lineSplitter(guarded((l: string) => errFn(l)));
-    child.stdout?.on('data', (b: Buffer) => outSplit.push(b.toString('utf8')));
-    child.stderr?.on('data', (b: Buffer) => errSplit.push(b.toString('utf8')));
+    const outDec = new Utf8Decoder();
+    const errDec = new Utf8Decoder();
+    child.stdout?.on('data', (b: Buffer) => outSplit.push(outDec.decode(b, true)));
+    child.stderr?.on('data', (b: Buffer) => errSplit.push(errDec.decode(b, true)));
     const exited = new Promise<ExitStatus>((resolve) => {
       child.on('error', () => undefined);
       child.on('close', (code, signal) => {
@@ -63,9 +80,11 @@ export const nodeSpawner: Spawner = {
     };
   },
 
-  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    const found = await resolver.resolve(argv[0] ?? '', (opts.env ?? process.env).PATH);
+    if ('error' in found) throw found.error;
     return new Promise((resolve, reject) => {
-      const child = cp.spawn(argv[0]!, argv.slice(1), {
+      const child = cp.spawn(found.path, argv.slice(1), {
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -73,11 +92,15 @@ export const nodeSpawner: Spawner = {
       let stdout = '';
       let stderr = '';
       let timer: NodeJS.Timeout | undefined;
-      child.stdout!.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
-      child.stderr!.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
+      const outDec = new Utf8Decoder();
+      const errDec = new Utf8Decoder();
+      child.stdout!.on('data', (b: Buffer) => { stdout += outDec.decode(b, true); });
+      child.stderr!.on('data', (b: Buffer) => { stderr += errDec.decode(b, true); });
       child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err); });
       child.on('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        stdout += outDec.decode(new Uint8Array(0));
+        stderr += errDec.decode(new Uint8Array(0));
         resolve({ code, signal, stdout, stderr });
       });
       if (opts.input !== undefined) {
@@ -92,10 +115,22 @@ export const nodeSpawner: Spawner = {
 };
 
 export const nodeFs: FileSystem = {
-  async readText(path) {
-    try { return await fsp.readFile(path, 'utf8'); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-      throw e;
+  async readText(path, opts) {
+    const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
+    let fh: Awaited<ReturnType<typeof fsp.open>>;
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat below refuses it)
+    try { fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY); } catch (e) {
+      if (isMissing(e)) return null;
+      throw fromSystemError(e);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw notRegular((k) => (st as unknown as Record<string, () => boolean>)[`is${k}`]!.call(st));
+      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max);
+    } catch (e) {
+      throw fromSystemError(e);
+    } finally {
+      await fh.close().catch(() => undefined);
     }
   },
   async writeAtomic(path, text) {
@@ -165,6 +200,18 @@ function connect(opts: ConnectOptions): Promise<ByteStream> {
   });
 }
 
+/** Resolves once everything written so far to the stream has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    // an empty write's callback runs after the writes queued before it
+    stream.write('', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
 export function nodePlatform(): Platform {
   return {
     runtime: 'node',
@@ -182,6 +229,11 @@ export function nodePlatform(): Platform {
       return text ? Math.floor(Number(text.split(' ')[0])) : Math.floor(os.uptime());
     },
     write(stream, text) { (stream === 'stdout' ? process.stdout : process.stderr).write(text); },
-    exit(code): never { process.exit(code); },
+    async exit(code): Promise<never> {
+      // writes to a pipe are asynchronous in Node: process.exit() would cut what is queued
+      // (check-config | wc -c stopped at 65536)
+      await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+      process.exit(code);
+    },
   };
 }

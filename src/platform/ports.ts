@@ -50,16 +50,26 @@ export interface RunOptions extends SpawnOptions {
 }
 
 export interface Spawner {
-  /** Starts argv[0] with argv as given, never through a shell. Throws an error with code 'ENOENT'
-   *  when the binary is missing. */
+  /** Starts argv[0] with argv as given, never through a shell. argv[0] is resolved first (PATH)
+   *  and must be an executable ELF binary or #! script: otherwise this throws an error with code
+   *  'ENOENT' (missing), 'EACCES' or 'ENOEXEC' and a message naming the program; the runtime is
+   *  never asked to start it (src/platform/program.ts). */
   spawn(argv: string[], opts?: SpawnOptions): ChildProcess;
-  /** Runs to completion and collects output. Rejects only when the binary cannot be started. */
+  /** Runs to completion and collects output. Rejects only when the binary cannot be started
+   *  (the same errors as spawn). */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
 }
 
+export interface ReadOptions {
+  /** refuse files larger than this (default DEFAULT_MAX_READ_BYTES, 4 MiB) */
+  maxBytes?: number;
+}
+
 export interface FileSystem {
-  /** null when the file does not exist */
-  readText(path: string): Promise<string | null>;
+  /** The file as UTF-8 text (src/platform/utf8.ts: a leading BOM dropped, invalid bytes U+FFFD).
+   *  null when it does not exist. Only regular files are read, at most maxBytes: anything else
+   *  rejects with a ReadError (src/platform/read-file.ts) whose message is the reason. */
+  readText(path: string, opts?: ReadOptions): Promise<string | null>;
   /** temp file + fsync + rename: readers never see half a file */
   writeAtomic(path: string, text: string): Promise<void>;
   /** plain truncate-and-write (how mwan3track writes its files) */
@@ -128,5 +138,7 @@ export interface Platform {
   /** seconds since boot (mwan3 stores integer /proc/uptime seconds) */
   uptimeS(): Promise<number>;
   write(stream: 'stdout' | 'stderr', text: string): void;
-  exit(code: number): never;
+  /** Exits after everything written has reached the file descriptors (a pipe to procd/logd
+   *  may be full: output must not be cut at exit). */
+  exit(code: number): Promise<never>;
 }

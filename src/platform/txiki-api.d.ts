@@ -21,8 +21,22 @@ export interface TjsSpawnOptions {
 
 export interface TjsFileHandle {
   write(data: Uint8Array, offset?: number): Promise<number>;
+  /** bytes read, null at the end of the file */
+  read(buf: Uint8Array, position?: number): Promise<number | null>;
   sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** tjs.stat(): the getters wanpulse uses (mode and size are plain fields) */
+export interface TjsStat {
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly isFIFO: boolean;
+  readonly isCharacterDevice: boolean;
+  readonly isBlockDevice: boolean;
+  readonly isSocket: boolean;
+  readonly mode: number;
+  readonly size: number;
 }
 
 export interface TjsOpenedSocket {
@@ -55,7 +69,7 @@ export interface Tjs {
   readFile(path: string): Promise<Uint8Array>;
   open(path: string, flags: string, mode?: number): Promise<TjsFileHandle>;
   rename(from: string, to: string): Promise<void>;
-  stat(path: string): Promise<unknown>;
+  stat(path: string): Promise<TjsStat>;
   makeDir(path: string, opts?: { recursive?: boolean }): Promise<void>;
   remove(path: string): Promise<void>;
   readDir(path: string): AsyncIterable<{ name: string }> | Promise<AsyncIterable<{ name: string }>>;

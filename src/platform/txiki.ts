@@ -1,13 +1,15 @@
-// txiki.js v26 adapter for the ports: what runs on the router. Thin on purpose: it cannot run on
-// the development machines (txiki.js is not in the package registries), so it is kept exact by
-// the typechecker against txiki-api.d.ts, and everything with logic lives outside it.
+// txiki.js v26 adapter for the ports: what runs on the router. Thin on purpose: txiki.js is not in
+// the package registries, so this is kept exact by the typechecker against txiki-api.d.ts and by
+// contract tests (test/platform/txiki.test.ts) that pass a fake `tjs` object to the factory.
 import { guarded, lineSplitter } from './lines.ts';
 import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
+import { ProgramResolver, type ProgramFacts } from './program.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
 import type { Tjs, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
+import { Utf8Decoder } from './utf8.ts';
 
-const g = globalThis as unknown as { tjs: Tjs; TCPSocket: TjsTcpSocketConstructor };
 const encoder = new TextEncoder();
 
 const clock: Clock = {
@@ -21,102 +23,166 @@ const clock: Clock = {
 async function pumpLines(stream: ReadableStream<Uint8Array> | null, onText: (t: string) => void): Promise<void> {
   if (!stream) return;
   const reader = stream.getReader();
-  const decoder = new TextDecoder();
+  const decoder = new Utf8Decoder();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      onText(decoder.decode(value, { stream: true }));
+      onText(decoder.decode(value, true));
     }
   } catch { /* stream closed */ }
+  const rest = decoder.decode(new Uint8Array(0));
+  if (rest) onText(rest);
 }
 
-function spawn(argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdout?: 'pipe' | 'ignore' | 'inherit'; stderr?: 'pipe' | 'ignore' | 'inherit'; stdin?: 'pipe' | 'ignore' } = {}) {
-  // throws synchronously (code ENOENT) when the binary is missing — same contract as the port
-  return g.tjs.spawn(argv, {
+type TjsSpawnOpts = { env?: Record<string, string>; cwd?: string; stdout?: 'pipe' | 'ignore' | 'inherit'; stderr?: 'pipe' | 'ignore' | 'inherit'; stdin?: 'pipe' | 'ignore' };
+
+const HEAD_BYTES = 4;
+
+/** What the resolver needs from tjs: stat and the first bytes of a file. */
+function programFacts(tjs: Tjs): ProgramFacts {
+  return {
+    async stat(path) {
+      try {
+        const st = await tjs.stat(path);
+        return { isFile: st.isFile, mode: st.mode };
+      } catch { return null; }
+    },
+    async head(path) {
+      const fh = await tjs.open(path, 'r');
+      try {
+        const buf = new Uint8Array(HEAD_BYTES);
+        const n = await fh.read(buf, 0);
+        return buf.subarray(0, n ?? 0);
+      } finally { await fh.close(); }
+    },
+  };
+}
+
+function createSpawner(tjs: Tjs): Spawner {
+  const resolver = new ProgramResolver(programFacts(tjs), () => performance.now());
+  const pathOf = (opts: { env?: Record<string, string> }) => opts.env?.PATH ?? tjs.env.PATH;
+  const start = (path: string, argv: string[], opts: TjsSpawnOpts) => tjs.spawn([path, ...argv.slice(1)], {
     env: opts.env, cwd: opts.cwd, stdin: opts.stdin ?? 'ignore', stdout: opts.stdout ?? 'pipe', stderr: opts.stderr ?? 'pipe',
   });
+  const recheck = (name: string, pathVar: string | undefined) => { void resolver.resolve(name, pathVar); };
+
+  const spawner: Spawner = {
+    spawn(argv, opts = {}): ChildProcess {
+      // Synchronous by contract, but tjs has no synchronous stat: only a program found usable in
+      // the last few seconds is started. The daemon checks fping before starting probers, and
+      // every exit below re-checks it before the restart comes.
+      const name = argv[0] ?? '';
+      const pathVar = pathOf(opts);
+      const path = resolver.fresh(name, pathVar);
+      if (path === null) {
+        recheck(name, pathVar);
+        const err = new Error(`${name}: not checked yet (checking it now)`) as Error & { code: string };
+        err.code = 'EAGAIN';
+        throw err;
+      }
+      const proc = start(path, argv, opts);
+      let outFn: (l: string) => void = () => undefined;
+      let errFn: (l: string) => void = () => undefined;
+      const out = lineSplitter(guarded((l: string) => outFn(l)));
+      const err = lineSplitter(guarded((l: string) => errFn(l)));
+      const pumps = Promise.all([pumpLines(proc.stdout, (t) => out.push(t)), pumpLines(proc.stderr, (t) => err.push(t))]);
+      const exited: Promise<ExitStatus> = proc.wait().then(async (st) => {
+        recheck(name, pathVar);
+        await pumps;
+        out.end();
+        err.end();
+        return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null };
+      });
+      return {
+        pid: proc.pid,
+        onStdoutLine: (fn) => { outFn = fn; },
+        onStderrLine: (fn) => { errFn = fn; },
+        kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
+        exited,
+      };
+    },
+    async run(argv, opts: RunOptions = {}): Promise<RunResult> {
+      const found = await resolver.resolve(argv[0] ?? '', pathOf(opts));
+      if ('error' in found) throw found.error;
+      const proc = start(found.path, argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
+      if (opts.input !== undefined && proc.stdin) {
+        const w = proc.stdin.getWriter();
+        await w.write(encoder.encode(opts.input)).catch(() => undefined);
+        await w.close().catch(() => undefined);
+      }
+      let stdout = '';
+      let stderr = '';
+      await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
+      const st = await proc.wait();
+      if (timer) clearTimeout(timer);
+      return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
+    },
+  };
+  return spawner;
 }
 
-const spawner: Spawner = {
-  spawn(argv, opts = {}): ChildProcess {
-    const proc = spawn(argv, opts);
-    let outFn: (l: string) => void = () => undefined;
-    let errFn: (l: string) => void = () => undefined;
-    const out = lineSplitter(guarded((l: string) => outFn(l)));
-    const err = lineSplitter(guarded((l: string) => errFn(l)));
-    const pumps = Promise.all([pumpLines(proc.stdout, (t) => out.push(t)), pumpLines(proc.stderr, (t) => err.push(t))]);
-    const exited: Promise<ExitStatus> = proc.wait().then(async (st) => {
-      await pumps;
-      out.end();
-      err.end();
-      return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null };
-    });
-    return {
-      pid: proc.pid,
-      onStdoutLine: (fn) => { outFn = fn; },
-      onStderrLine: (fn) => { errFn = fn; },
-      kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
-      exited,
-    };
-  },
-  async run(argv, opts: RunOptions = {}): Promise<RunResult> {
-    const proc = spawn(argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
-    if (opts.input !== undefined && proc.stdin) {
-      const w = proc.stdin.getWriter();
-      await w.write(encoder.encode(opts.input)).catch(() => undefined);
-      await w.close().catch(() => undefined);
-    }
-    let stdout = '';
-    let stderr = '';
-    await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
-    const st = await proc.wait();
-    if (timer) clearTimeout(timer);
-    return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
-  },
-};
-
-const fs: FileSystem = {
-  async readText(path) {
-    try { return new TextDecoder().decode(await g.tjs.readFile(path)); } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-      throw e;
-    }
-  },
-  async writeAtomic(path, text) {
-    // tjs.writeFile is not atomic: temp file, fsync, rename
-    const tmp = `${path}.${g.tjs.pid}.tmp`;
-    const fh = await g.tjs.open(tmp, 'w');
-    try {
-      await fh.write(encoder.encode(text));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await g.tjs.rename(tmp, path);
-  },
-  async writeText(path, text) {
-    const fh = await g.tjs.open(path, 'w');
-    try { await fh.write(encoder.encode(text)); } finally { await fh.close(); }
-  },
-  async mkdirp(path) {
-    try { await g.tjs.makeDir(path, { recursive: true }); } catch (e) { if ((e as { code?: string }).code !== 'EEXIST') throw e; }
-  },
-  async remove(path) {
-    try { await g.tjs.remove(path); } catch (e) { if ((e as { code?: string }).code !== 'ENOENT') throw e; }
-  },
-  async readDir(path) {
-    const names: string[] = [];
-    try { for await (const d of await g.tjs.readDir(path)) names.push(d.name); } catch { return []; }
-    return names;
-  },
-  async exists(path) {
-    try { await g.tjs.stat(path); return true; } catch { return false; }
-  },
-};
+function createFs(tjs: Tjs): FileSystem {
+  return {
+    async readText(path, opts) {
+      const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
+      // stat first: opening a FIFO would block, /dev/zero never ends
+      let st;
+      try { st = await tjs.stat(path); } catch (e) {
+        if (isMissing(e)) return null;
+        throw fromSystemError(e);
+      }
+      if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
+      let fh;
+      try { fh = await tjs.open(path, 'r'); } catch (e) {
+        if (isMissing(e)) return null;
+        throw fromSystemError(e);
+      }
+      try {
+        return await readAllText((buf) => fh.read(buf), max);
+      } catch (e) {
+        throw fromSystemError(e);
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+    },
+    async writeAtomic(path, text) {
+      // tjs.writeFile is not atomic: temp file, fsync, rename
+      const tmp = `${path}.${tjs.pid}.tmp`;
+      const fh = await tjs.open(tmp, 'w');
+      try {
+        await fh.write(encoder.encode(text));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await tjs.rename(tmp, path);
+    },
+    async writeText(path, text) {
+      const fh = await tjs.open(path, 'w');
+      try { await fh.write(encoder.encode(text)); } finally { await fh.close(); }
+    },
+    async mkdirp(path) {
+      try { await tjs.makeDir(path, { recursive: true }); } catch (e) { if ((e as { code?: string }).code !== 'EEXIST') throw e; }
+      // makeDir also reports EEXIST when a parent is a file: the directory must really be there
+      const st = await tjs.stat(path).catch(() => null);
+      if (!st?.isDirectory) throw Object.assign(new Error(`${path}: not a directory`), { code: 'ENOTDIR' });
+    },
+    async remove(path) {
+      try { await tjs.remove(path); } catch (e) { if ((e as { code?: string }).code !== 'ENOENT') throw e; }
+    },
+    async readDir(path) {
+      const names: string[] = [];
+      try { for await (const d of await tjs.readDir(path)) names.push(d.name); } catch { return []; }
+      return names;
+    },
+    async exists(path) {
+      try { await tjs.stat(path); return true; } catch { return false; }
+    },
+  };
+}
 
 function stream(opened: TjsOpenedSocket, close: () => void): ByteStream {
   const writer = opened.writable.getWriter();
@@ -143,35 +209,36 @@ function stream(opened: TjsOpenedSocket, close: () => void): ByteStream {
   };
 }
 
-async function connect(o: ConnectOptions): Promise<ByteStream> {
+async function connect(tjs: Tjs, TCPSocket: TjsTcpSocketConstructor, o: ConnectOptions): Promise<ByteStream> {
   // No connect timeout of its own: an AbortController fired from a clearable timer.
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), o.timeoutMs);
   try {
     if (o.tls) {
-      const res = await g.tjs.connect('tls', o.host, o.port, { sni: o.servername ?? o.host, ca: o.caPem, verifyPeer: !o.insecure, signal: ac.signal });
+      const res = await tjs.connect('tls', o.host, o.port, { sni: o.servername ?? o.host, ca: o.caPem, verifyPeer: !o.insecure, signal: ac.signal });
       const opened = res.opened ? await res.opened : res;
       return stream(opened, () => res.close?.());
     }
-    const sock = new g.TCPSocket(o.host, o.port, { noDelay: true, signal: ac.signal });
+    const sock = new TCPSocket(o.host, o.port, { noDelay: true, signal: ac.signal });
     return stream(await sock.opened, () => sock.close());
   } finally {
     clearTimeout(timer);
   }
 }
 
-export function txikiPlatform(): Platform {
-  const tjs = g.tjs;
+/** The platform over a given `tjs` object (the global one on the router, a fake in tests). */
+export function createTxikiPlatform(tjs: Tjs, TCPSocket: TjsTcpSocketConstructor): Platform {
+  const fs = createFs(tjs);
   return {
     runtime: 'txiki',
     clock,
-    spawner,
+    spawner: createSpawner(tjs),
     fs,
     signals: {
       on: (sig, fn) => tjs.addSignalListener(sig, () => { void Promise.resolve().then(fn); }),
       kill: (pid, sig) => { try { tjs.kill(pid, sig); return true; } catch { return false; } },
     },
-    net: { connect },
+    net: { connect: (o) => connect(tjs, TCPSocket, o) },
     // tjs.args = [exe, 'run', script, ...userArgs]
     args: tjs.args.slice(3),
     env: tjs.env,
@@ -186,6 +253,12 @@ export function txikiPlatform(): Platform {
       const t = text.endsWith('\n') ? text.slice(0, -1) : text;
       if (which === 'stdout') console.log(t); else console.error(t);
     },
-    exit: (code) => tjs.exit(code),
+    // console.log/error write with fwrite + fflush in txiki.js v26: nothing is pending at exit
+    exit: async (code) => tjs.exit(code),
   };
+}
+
+export function txikiPlatform(): Platform {
+  const g = globalThis as unknown as { tjs: Tjs; TCPSocket: TjsTcpSocketConstructor };
+  return createTxikiPlatform(g.tjs, g.TCPSocket);
 }

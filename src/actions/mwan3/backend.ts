@@ -66,7 +66,7 @@ export class Mwan3Backend implements Backend {
     return this.ownership.list();
   }
 
-  async start(ifaces: InterfaceConfig[]): Promise<void> {
+  async start(ifaces: InterfaceConfig[], keep: ReadonlySet<string> = new Set()): Promise<void> {
     for (const i of ifaces) this.ifaces.set(i.name, i);
     await this.d.fs.mkdirp(this.d.runDir);
     const prev = await this.ownership.loadPrevious();
@@ -74,6 +74,13 @@ export class Mwan3Backend implements Backend {
     for (const [name, entry] of Object.entries(prev?.owned ?? {})) {
       if (!isValidName(name) || typeof entry?.device !== 'string' || !isValidName(entry.device)) {
         this.d.log.error(`mwan3: ownership record names an invalid interface ${JSON.stringify(name)}: skipped`);
+        continue;
+      }
+      const kept = this.ifaces.get(name);
+      if (kept && keep.has(name)) {
+        // still parked and offline in mwan3: stays so until its first rounds decide
+        this.d.log.info(`mwan3: ${name} was held offline by an earlier wanpulse (pid ${prev!.pid}): keeping it out until its first rounds decide`);
+        await this.ownership.add(name, { since: entry.since, device: kept.device, mark: kept.mark });
         continue;
       }
       this.d.log.info(`mwan3: ${name} was held offline by an earlier wanpulse (pid ${prev!.pid}): handing it back to mwan3`);

@@ -122,14 +122,21 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
 
     owned: () => ownership.list(),
 
-    async start(list) {
+    async start(list, keep = new Set()) {
       ifaces = [];
       for (const i of list) remember(i);
       try {
         await fs.mkdirp(deps.runDir);
         const previous = await ownership.loadPrevious();
         const left = Object.keys(previous?.owned ?? {});
-        if (left.length > 0) log.warn(`route: putting back uplinks an earlier wanpulse (pid ${previous?.pid}) left out of the route: ${left.join(', ')}`);
+        // tracked ones the caller keeps stay out of the route until their first rounds decide,
+        // unless that would leave a family without an uplink
+        const kept = ifaces.filter((i) => left.includes(i.name) && keep.has(i.name)
+          && planRoute(ifaces, i.family, new Set(left.filter((n) => keep.has(n)))).nexthops.length > 0);
+        for (const i of kept) await ownership.add(i.name, { since: previous!.owned[i.name]!.since, device: i.device, mark: 0 });
+        const back = left.filter((n) => !kept.some((i) => i.name === n));
+        if (kept.length > 0) log.info(`route: keeping out what an earlier wanpulse (pid ${previous?.pid}) left out, until its first rounds decide: ${kept.map((i) => i.name).join(', ')}`);
+        if (back.length > 0) log.warn(`route: putting back uplinks an earlier wanpulse (pid ${previous?.pid}) left out of the route: ${back.join(', ')}`);
       } catch (e) {
         log.error(`route: cannot read the ownership record in ${deps.runDir}: ${(e as Error).message}`);
       }
@@ -146,8 +153,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       let allInstalled = true;
       for (const family of familiesOf(ifaces)) {
         if (deps.sysctl !== false) await setHashPolicy(fs, log, family);
-        const error = await exclusive(() => apply(family, new Set()));
-        const plan = planRoute(ifaces, family, new Set());
+        const error = await exclusive(() => apply(family, ownedSet()));
+        const plan = planRoute(ifaces, family, ownedSet());
         if (error) allInstalled = false;
         if (error) log.error(`route: cannot install the ${family} default route (reconcile retries): ${error}`);
         else log.info(`route: ${family} default route in table ${table} metric ${metric}, ${how}: ${describeNexthops(plan.nexthops)}`);

@@ -1,0 +1,65 @@
+// Bounded file reads, the same in both adapters: only regular files are read (a directory, a
+// FIFO that would block forever, /dev/zero that never ends are refused before reading), and at
+// most `maxBytes` (a file that grows past it is refused, not cut). What goes wrong is a
+// ReadError with a short reason the caller puts after the path it names.
+import { decodeUtf8 } from './utf8.ts';
+
+/** Default cap: configuration files, the status file, tmpfs state files. */
+export const DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024;
+
+export type ReadErrorCode = 'ENOTREG' | 'EFBIG' | 'EACCES' | 'EIO';
+
+export class ReadError extends Error {
+  constructor(readonly code: ReadErrorCode, message: string) {
+    super(message);
+    this.name = 'ReadError';
+  }
+}
+
+const KINDS: [string, string][] = [
+  ['Directory', 'a directory'], ['FIFO', 'a FIFO'], ['CharacterDevice', 'a character device'], ['BlockDevice', 'a block device'], ['Socket', 'a socket'],
+];
+
+/** `is('Directory')` … answer for the path (Node's Stats methods, txiki.js's getters). */
+export function notRegular(is: (kind: string) => boolean): ReadError {
+  const what = KINDS.find(([k]) => is(k))?.[1] ?? 'not a regular file';
+  return new ReadError('ENOTREG', `is ${what}, not a regular file`);
+}
+
+export function tooBig(maxBytes: number): ReadError {
+  return new ReadError('EFBIG', `is larger than ${maxBytes >= 1024 ? `${Math.round(maxBytes / 1024)} KiB` : `${maxBytes} bytes`}`);
+}
+
+/** A runtime's error (errno code) as a ReadError with a reason in words. */
+export function fromSystemError(e: unknown): ReadError {
+  if (e instanceof ReadError) return e;
+  const code = String((e as { code?: unknown })?.code ?? '');
+  if (code === 'EACCES' || code === 'EPERM') return new ReadError('EACCES', 'permission denied');
+  if (code === 'EISDIR') return notRegular((k) => k === 'Directory');
+  return new ReadError('EIO', `cannot be read (${code || String((e as Error)?.message ?? e)})`);
+}
+
+/** ENOENT and ENOTDIR mean "not there": readText returns null for them. */
+export function isMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Reads with `read` (bytes read into buf, 0 or null at the end) until the end, at most maxBytes
+ *  (more is an error, never a cut file), and decodes the whole as UTF-8. */
+export async function readAllText(read: (buf: Uint8Array) => Promise<number | null>, maxBytes: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const buf = new Uint8Array(16384);
+    const n = await read(buf);
+    if (!n) break;
+    size += n;
+    if (size > maxBytes) throw tooBig(maxBytes);
+    chunks.push(buf.subarray(0, n));
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  return decodeUtf8(all);
+}

@@ -1,0 +1,142 @@
+// The two platform adapters side by side on the same real files and programs: bounded reads
+// (directory, FIFO, /dev/zero, too big, no permission), one UTF-8 rule (BOM, invalid bytes), and
+// programs checked before they are started. txiki.js runs on a fake `tjs` (fake-tjs.ts) whose spawn
+// records calls: the contract is that it is never asked to start a program that is not there
+// (txiki.js v26 crashes on the next spawn after a failed one).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodePlatform } from '../../src/platform/node.ts';
+import type { Platform } from '../../src/platform/ports.ts';
+import { ReadError } from '../../src/platform/read-file.ts';
+import { createTxikiPlatform } from '../../src/platform/txiki.ts';
+import { fakeProcess, fakeTjs } from './fake-tjs.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wp-adapters-'));
+const tjs = fakeTjs();
+const noSocket = class { constructor() { throw new Error('no sockets'); } } as never;
+const adapters: [string, Platform][] = [['node', nodePlatform()], ['txiki', createTxikiPlatform(tjs, noSocket)]];
+
+writeFileSync(join(dir, 'bom'), '\ufeffconfig globals\n');
+writeFileSync(join(dir, 'invalid'), Buffer.from([0x61, 0xc3, 0x28, 0x62, 0xe2, 0x82, 0x0a, 0xf0, 0x9f, 0x98, 0x80, 0xed, 0xa0, 0x80, 0xff]));
+writeFileSync(join(dir, 'big'), 'x'.repeat(5000));
+writeFileSync(join(dir, 'secret'), 'pw\n', { mode: 0o000 });
+mkdirSync(join(dir, 'adir'));
+execFileSync('mkfifo', [join(dir, 'fifo')]);
+writeFileSync(join(dir, 'text-tool'), 'echo hi\n', { mode: 0o755 });
+writeFileSync(join(dir, 'script-tool'), '#!/bin/sh\necho "hi $1"\n', { mode: 0o755 });
+writeFileSync(join(dir, 'not-exec'), '#!/bin/sh\necho hi\n', { mode: 0o644 });
+const isRoot = process.getuid?.() === 0;
+
+async function reason(p: Platform, path: string, maxBytes?: number): Promise<string> {
+  try {
+    await p.fs.readText(path, maxBytes ? { maxBytes } : undefined);
+    return 'read';
+  } catch (e) {
+    assert.instance(e, ReadError, `${path}: a ReadError, not ${String(e)}`);
+    return (e as Error).message;
+  }
+}
+
+for (const [name, p] of adapters) {
+  test(`${name}: a leading BOM is dropped; invalid UTF-8 becomes U+FFFD per maximal subpart (WHATWG)`, async () => {
+    assert.is(await p.fs.readText(join(dir, 'bom')), 'config globals\n');
+    assert.is(await p.fs.readText(join(dir, 'invalid')), 'a\ufffd(b\ufffd\n\u{1f600}\ufffd\ufffd\ufffd\ufffd');
+  });
+
+  test(`${name}: missing → null; directory, FIFO, /dev/zero, too big → a reason, never a hang or a huge read`, async () => {
+    assert.is(await p.fs.readText(join(dir, 'nothing')), null);
+    assert.is(await p.fs.readText(join(dir, 'nothing', 'below')), null);
+    assert.is(await reason(p, join(dir, 'adir')), 'is a directory, not a regular file');
+    assert.is(await reason(p, join(dir, 'fifo')), 'is a FIFO, not a regular file');
+    assert.is(await reason(p, '/dev/zero'), 'is a character device, not a regular file');
+    assert.is(await reason(p, join(dir, 'big'), 4096), 'is larger than 4 KiB');
+    assert.is(await reason(p, join(dir, 'big'), 5000), 'read');
+    if (!isRoot) assert.is(await reason(p, join(dir, 'secret')), 'permission denied');
+  });
+
+  test(`${name}: /proc files (size 0 in stat) are read whole`, async () => {
+    const text = await p.fs.readText('/proc/self/status');
+    assert.ok(text && text.includes('Pid:'));
+  });
+
+  test(`${name}: a missing program is refused with code ENOENT and its name, before any start`, async () => {
+    const before = tjs.spawns.length;
+    const err = await p.spawner.run(['wanpulse-no-such-tool', 'call']).then(() => null, (e: Error & { code: string }) => e);
+    assert.is(err?.code, 'ENOENT');
+    assert.is(err?.message, 'wanpulse-no-such-tool: not found');
+    const abs = await p.spawner.run([join(dir, 'nothing')]).then(() => null, (e: Error & { code: string }) => e);
+    assert.is(abs?.code, 'ENOENT');
+    assert.throws(() => p.spawner.spawn([join(dir, 'nothing'), '-l']), (e: Error & { code: string }) => e.code === 'ENOENT' || e.code === 'EAGAIN');
+    assert.is(tjs.spawns.length, before, 'tjs.spawn never called');
+  });
+
+  test(`${name}: a directory, a non-executable file, a text file without #! are refused alike`, async () => {
+    const before = tjs.spawns.length;
+    for (const [file, code, why] of [
+      ['adir', 'EACCES', 'not a regular file'],
+      ['not-exec', 'EACCES', 'not executable'],
+      ['text-tool', 'ENOEXEC', 'not a program (neither an ELF binary nor a script starting with #!)'],
+    ] as const) {
+      const err = await p.spawner.run([join(dir, file)]).then(() => null, (e: Error & { code: string }) => e);
+      assert.is(err?.code, code, file);
+      assert.is(err?.message, `${join(dir, file)}: ${why}`);
+    }
+    assert.is(tjs.spawns.length, before, 'tjs.spawn never called');
+  });
+}
+
+test('node: a #! script and a PATH name run', async () => {
+  const p = adapters[0]![1];
+  const r = await p.spawner.run([join(dir, 'script-tool'), 'there']);
+  assert.is(r.stdout, 'hi there\n');
+  const t = await p.spawner.run(['true']);
+  assert.is(t.code, 0);
+});
+
+test('txiki: a PATH name is resolved to its absolute path before tjs.spawn; the lookup is cached', async () => {
+  const calls: string[][] = [];
+  const t = fakeTjs({ env: { PATH: `/nonexistent:${dir}` }, answer: (args) => { calls.push(args); return fakeProcess('hi\n'); } });
+  const p = createTxikiPlatform(t, noSocket);
+  const r = await p.spawner.run(['script-tool', 'x']);
+  assert.is(r.stdout, 'hi\n');
+  assert.equal(calls, [[join(dir, 'script-tool'), 'x']]);
+  await p.spawner.run(['script-tool']);
+  assert.equal(calls[1], [join(dir, 'script-tool')]);
+});
+
+test('txiki: spawn (synchronous) starts only a program checked in the last seconds, and re-checks after exits', async () => {
+  const t = fakeTjs({ answer: () => fakeProcess('line 1\nline 2\n', 3) });
+  const p = createTxikiPlatform(t, noSocket);
+  const prog = join(dir, 'script-tool');
+  // never checked: refused (not started), and a check is under way
+  assert.throws(() => p.spawner.spawn([prog]), (e: Error & { code: string }) => e.code === 'EAGAIN');
+  assert.is(t.spawns.length, 0);
+  await p.spawner.run([prog, '-v']); // the daemon's fping -v at start
+  const child = p.spawner.spawn([prog, '-l']);
+  const lines: string[] = [];
+  child.onStdoutLine((l) => lines.push(l));
+  assert.equal(await child.exited, { code: 3, signal: null });
+  assert.equal(lines, ['line 1', 'line 2']);
+  assert.equal(t.spawns.map((s) => s.args), [[prog, '-v'], [prog, '-l']]);
+});
+
+test('txiki: a program that vanished after its last check is not started again', async () => {
+  const t = fakeTjs({ answer: () => fakeProcess('') });
+  const p = createTxikiPlatform(t, noSocket);
+  const prog = join(dir, 'vanishing');
+  writeFileSync(prog, '#!/bin/sh\n', { mode: 0o755 });
+  await p.spawner.run([prog]);
+  const child = p.spawner.spawn([prog]);
+  rmSync(prog);
+  await child.exited;
+  await new Promise((r) => setTimeout(r, 50)); // the re-check after the exit
+  assert.throws(() => p.spawner.spawn([prog]));
+  assert.is(t.spawns.length, 2);
+});
+
+test.after(() => { chmodSync(join(dir, 'secret'), 0o600); rmSync(dir, { recursive: true, force: true }); });
+test.run();

@@ -1,0 +1,82 @@
+// A stand-in for txiki.js's `tjs` global, for contract tests of src/platform/txiki.ts (txiki.js
+// cannot be installed here). Files are the real filesystem, seen through the shapes txiki.js v26
+// returns (stat getters, FileHandle.read → null at the end); spawn records every call and starts
+// nothing, and throws ENOENT like the runtime does, so a test can prove it was never reached.
+import * as fsp from 'node:fs/promises';
+import type { Tjs, TjsFileHandle, TjsProcess, TjsSpawnOptions, TjsStat } from '../../src/platform/txiki-api.d.ts';
+
+export interface SpawnCall { args: string[]; opts?: TjsSpawnOptions }
+
+function errno(e: unknown): Error & { code: string } {
+  const err = new Error('') as Error & { code: string };
+  err.code = String((e as { code?: string }).code ?? 'EIO');
+  return err;
+}
+
+/** A process that printed `stdout` and exited with `code`. */
+export function fakeProcess(stdout: string, code = 0): TjsProcess {
+  const bytes = new TextEncoder().encode(stdout);
+  const stream = () => new ReadableStream<Uint8Array>({ start(c) { if (bytes.length) c.enqueue(bytes); c.close(); } });
+  return {
+    pid: 4242,
+    stdout: stream(),
+    stderr: new ReadableStream<Uint8Array>({ start(c) { c.close(); } }),
+    stdin: null,
+    kill() { /* nothing runs */ },
+    wait: async () => ({ exit_status: code, term_signal: null }),
+  };
+}
+
+export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[]) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[] } {
+  const spawns: SpawnCall[] = [];
+  const stat = async (path: string): Promise<TjsStat> => {
+    try {
+      const st = await fsp.stat(path);
+      return {
+        isFile: st.isFile(), isDirectory: st.isDirectory(), isFIFO: st.isFIFO(), isCharacterDevice: st.isCharacterDevice(),
+        isBlockDevice: st.isBlockDevice(), isSocket: st.isSocket(), mode: st.mode, size: st.size,
+      };
+    } catch (e) { throw errno(e); }
+  };
+  return {
+    spawns,
+    args: ['tjs', 'run', 'wanpulse.js'],
+    env: opts.env ?? { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    pid: 1234,
+    hostName: 'router',
+    system: { uptime: 100 },
+    spawn(args, o) {
+      spawns.push({ args: [...args], opts: o });
+      if (opts.answer) return opts.answer(args);
+      const err = new Error('') as Error & { code: string };
+      err.code = 'ENOENT';
+      throw err;
+    },
+    kill() { /* no processes */ },
+    addSignalListener() { /* no signals */ },
+    async readFile(path) { return new Uint8Array(await fsp.readFile(path)); },
+    async open(path, flags): Promise<TjsFileHandle> {
+      let fh: fsp.FileHandle;
+      try { fh = await fsp.open(path, flags); } catch (e) { throw errno(e); }
+      return {
+        async read(buf, position) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, position ?? null);
+          return bytesRead === 0 ? null : bytesRead;
+        },
+        async write(data) { return (await fh.write(data)).bytesWritten; },
+        async sync() { await fh.sync(); },
+        async close() { await fh.close(); },
+      };
+    },
+    async rename(a, b) { await fsp.rename(a, b); },
+    stat,
+    async makeDir(path, o) { try { await fsp.mkdir(path, o); } catch (e) { throw errno(e); } },
+    async remove(path) { try { await fsp.rm(path, { recursive: true }); } catch (e) { throw errno(e); } },
+    async readDir(path) {
+      const names = await fsp.readdir(path);
+      return (async function* () { for (const name of names) yield { name }; })();
+    },
+    async connect() { throw new Error('no network in the fake'); },
+    exit(code): never { throw new Error(`exit ${code}`); },
+  };
+}
