@@ -21,10 +21,8 @@ function whole(r: OptionReader, name: string, fallback: number, min: number): nu
   const v = r.raw(name);
   if (!v) return fallback;
   const n = /^\d+$/.test(v.value.trim()) ? Number(v.value.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    r.warn(v.line, `${name} '${v.value}' is not a whole number ≥ ${min}: mwan3track's behaviour is undefined; wanpulse assumes ${fallback}`);
-    return fallback;
-  }
+  // the value is warned about once, by mwan3-values.ts (every option mwan3track reads)
+  if (!Number.isSafeInteger(n) || n < min) return fallback;
   return n;
 }
 

@@ -17,7 +17,7 @@ export const ESSENTIAL = new Set([
   'sh', 'dash', 'bash', 'env', 'true', 'false', 'cat', 'kill', 'sleep', 'mkdir', 'rm', 'ls', 'tar',
   'gzip', 'id', 'uname', 'hostname', 'timeout', 'chmod', 'mv', 'cp', 'tee', 'head', 'tail',
   'wc', 'sed', 'grep', 'mktemp', 'date', 'stat', 'sync', 'apt-get', 'dpkg', 'nproc', 'getconf',
-  'find', 'xargs', 'stdbuf', 'nice',
+  'find', 'xargs', 'stdbuf', 'nice', 'mkfifo',
 ]);
 
 /** OpenWrt programs the daemon may try on a router (found absent here, by design: the tests give
