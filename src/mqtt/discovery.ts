@@ -1,4 +1,4 @@
-// Home Assistant MQTT discovery configs (design/mqtt-home-assistant.md). Pure: builds topic +
+// Home Assistant MQTT discovery configs (docs/mqtt.md). Pure: builds topic +
 // JSON pairs; the publisher sends them retained with QoS 1.
 //
 // Keys follow Home Assistant's MQTT sensor / binary_sensor discovery schema. `object_id` is not

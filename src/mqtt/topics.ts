@@ -1,4 +1,4 @@
-// Topic names and the JSON payloads wanpulse publishes (design/mqtt-home-assistant.md). Pure:
+// Topic names and the JSON payloads wanpulse publishes (docs/mqtt.md). Pure:
 // no IO, no clock; the publisher decides when each payload goes out.
 import type { PolicyConfig } from '../config/types.ts';
 import type { TransitionEvent, UplinkState, UplinkStatus } from '../status/model.ts';

@@ -36,7 +36,7 @@ export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode
 
 export function fpingEnv(iface: InterfaceConfig, mode: ProbeMode, base: Record<string, string | undefined>): Record<string, string> | undefined {
   if (!mode.wrap) return undefined;
-  // The variables mwan3track sets for its preload library (mwan3-contract.md §1).
+  // The variables mwan3track sets for its preload library (docs/mwan3.md, "The tracker").
   const env: Record<string, string> = {
     FAMILY: iface.family,
     DEVICE: iface.device,
