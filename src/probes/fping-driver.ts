@@ -18,6 +18,10 @@ const BACKOFF_MAX_MS = 30_000;
 /** a prober that ran this long resets the backoff */
 const STABLE_MS = 60_000;
 const GRACE_MS = 25;
+/** a deadline timer this late means the daemon itself was stalled (SIGSTOP, a busy router) */
+export const STALL_MS = 60;
+/** after a stall, time to read fping's buffered lines before anything counts as lost */
+export const WAKE_MS = 40;
 
 export interface ProbeMode {
   /** run under mwan3's socket wrapper (OpenWrt with fping < 5.2) */
@@ -65,6 +69,8 @@ export class Prober {
   private seq: Sequencer | null = null;
   private deadlineTimer: TimerHandle | null = null;
   private armedFor = NaN;
+  /** when the armed timer should fire (armedFor, or soon when that has passed) */
+  private fireAt = NaN;
   private restartTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_MIN_MS;
   private startedAt = 0;
@@ -159,11 +165,19 @@ export class Prober {
     if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
     this.armedFor = deadline;
     const wait = Math.max(1, deadline - this.d.clock.nowMs());
+    this.fireAt = this.d.clock.nowMs() + wait;
     this.deadlineTimer = this.d.clock.setTimer(wait, () => {
       this.deadlineTimer = null;
       if (!this.seq) return;
       const at = this.d.clock.nowMs();
-      this.deliver(this.seq.due(at), at);
+      if (at - this.fireAt > STALL_MS) {
+        // Woken from a stall: timers run before the poll phase reads the pipe, so fping's answers
+        // of the stalled time are still unread. Judge only after they have been read.
+        this.d.log.debug(() => `${this.iface.name}: daemon stalled for ${Math.round(at - this.fireAt)} ms: reading fping's buffered replies first`);
+        this.seq.hold(at + WAKE_MS);
+      } else {
+        this.deliver(this.seq.due(at), at);
+      }
       if (!this.deadlineTimer) this.armDeadline();
     });
   }
