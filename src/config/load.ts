@@ -3,6 +3,7 @@
 // all at once; the Config is null as soon as one of them is an error.
 import { DEFAULT_GLOBAL, DEFAULT_HEALTH, DEFAULT_MMX_MASK, DEFAULT_MQTT, DEFAULT_MQTTS_PORT, LIMITS } from './defaults.ts';
 import { lookupDevices } from './device.ts';
+import { checkFeasibility } from './feasibility.ts';
 import { checkHealth, readHealthOptions } from './health.ts';
 import { networkDevices, readWanpulseInterface, selectMwan3, selectRoute, type Selection, type WanpulseInterface } from './interfaces.ts';
 import { parseMask } from './mark.ts';
@@ -185,6 +186,7 @@ export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hos
       : 'no mwan3 interface is enabled with a track_ip: nothing to track' });
   }
 
+  problems.push(...checkFeasibility(selection.interfaces, global.backend === 'route' ? wanpulsePath : mwan3Path));
   if (deps.spawner && !problems.some((p) => p.severity === 'error')) {
     const found = await lookupDevices(selection.interfaces, deps.spawner);
     for (const name of found.unresolved) {

@@ -3,6 +3,7 @@
 // If fping dies it is restarted with exponential backoff and the interface reported broken
 // (→ state unknown, never online). Children outlive txiki.js, so the pid is kept in a pidfile
 // and a stray from an earlier instance is ended at start.
+import { FPING_SPACING_MS } from '../config/feasibility.ts';
 import type { InterfaceConfig } from '../config/types.ts';
 import type { CoreEvent } from '../core/events.ts';
 import type { ChildProcess, Clock, FileSystem, Log, Signals, Spawner, TimerHandle } from '../platform/ports.ts';
@@ -32,7 +33,7 @@ export interface ProbeMode {
 
 export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode): string[] {
   const h = iface.health;
-  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(h.timeoutMs), '-i', '10', '-I', iface.device];
+  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(h.timeoutMs), '-i', String(FPING_SPACING_MS), '-I', iface.device];
   if (mode.fwmark) argv.push('-k', String(MWAN3_PROBE_MARK));
   argv.push(...iface.trackIps);
   return argv;
@@ -116,7 +117,7 @@ export class Prober {
     this.lastStderr = '';
     this.seq = new Sequencer(iface.trackIps, {
       intervalMs: iface.health.intervalMs, timeoutMs: iface.health.timeoutMs,
-      graceMs: GRACE_MS, startupMs: 100, spacingMs: 10,
+      graceMs: GRACE_MS, startupMs: 100, spacingMs: FPING_SPACING_MS,
     }, at);
     d.log.debug(() => `${iface.name}: started fping ${child.pid}: ${argv.join(' ')}`);
     void d.fs.writeAtomic(this.pidFile, `${child.pid}\n`).catch(() => undefined);
