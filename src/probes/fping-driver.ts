@@ -31,9 +31,14 @@ export interface ProbeMode {
   fwmark: boolean;
 }
 
+/** with traffic evidence fping waits this long for a reply, so that late ones are still printed
+ *  (with their RTT) while the sequencer judges by timeout_ms */
+export const LATE_LISTEN_MS = 2500;
+
 export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode): string[] {
   const h = iface.health;
-  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(h.timeoutMs), '-i', String(FPING_SPACING_MS), '-I', iface.device];
+  const wait = h.trafficEvidence ? Math.max(h.timeoutMs, LATE_LISTEN_MS) : h.timeoutMs;
+  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(wait), '-i', String(FPING_SPACING_MS), '-I', iface.device];
   if (mode.fwmark) argv.push('-k', String(MWAN3_PROBE_MARK));
   argv.push(...iface.trackIps);
   return argv;
@@ -144,9 +149,10 @@ export class Prober {
     const parsed = parseFpingLine(line);
     if (parsed.kind === 'other') return;
     const at = this.d.clock.nowMs();
-    const results = parsed.kind === 'reply'
-      ? this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at)
-      : this.seq.timedOut(parsed.target, parsed.seq, at);
+    if (parsed.kind === 'timeout') { this.deliver(this.seq.timedOut(parsed.target, parsed.seq, at), at); return; }
+    const late = this.seq.late;
+    const results = this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at);
+    if (this.seq.late !== late) this.d.emit({ kind: 'lateReply', iface: this.iface.name, target: parsed.target, rttMs: parsed.rttMs, at });
     this.deliver(results, at);
   }
 

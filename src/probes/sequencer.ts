@@ -41,6 +41,8 @@ export class Sequencer {
   /** replies that arrived ahead of an unresolved lower sequence number, per target */
   private readonly early: Map<number, number>[];
   private readonly index = new Map<string, number>();
+  /** replies counted: over the timeout or after their probe was judged (a slow line, not a dead one) */
+  late = 0;
   /** no probe is lost by elapsed time before this (after a stall) */
   private holdUntil = -Infinity;
   /** the most a later anchor estimate moves the anchor per reply */
@@ -71,7 +73,9 @@ export class Sequencer {
   /** A reply arrived: returns the results it resolves (this one and anything now overdue). */
   reply(target: string, seq: number, rttMs: number, at: number): SeqResult[] {
     const j = this.index.get(target);
-    if (j === undefined || seq < this.next[j]!) return [];
+    if (j === undefined) return [];
+    if (rttMs > this.o.timeoutMs || seq < this.next[j]!) this.late++;
+    if (seq < this.next[j]!) return [];
     const est = at - rttMs - seq * this.o.intervalMs;
     const a = this.anchor[j]!;
     if (!this.calibrated[j] || est < a) this.anchor[j] = est;
