@@ -83,6 +83,7 @@ export class Uplink {
   proberDied(reason: string, at: number): Transition | null {
     this.proberAlive = false;
     this.open.clear();
+    this.slow = false;
     this.failStreak = 0;
     this.goodStreak = 0;
     this.failStartAt = null;
