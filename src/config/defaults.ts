@@ -16,6 +16,7 @@ export const DEFAULT_HEALTH: Readonly<HealthParams> = Object.freeze({
   failureLossPct: 40,
   recoveryLossPct: 10,
   degradedFailover: false,
+  trafficEvidence: true,
   flapWindowMs: 300_000,
   maxHoldMs: 60_000,
 });

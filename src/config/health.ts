@@ -22,9 +22,10 @@ const INT_OPTIONS: [string, IntField, readonly [number, number], string, number]
   ['max_hold_s', 'maxHoldMs', LIMITS.maxHoldS, 's', 1000],
 ];
 
-const BOOL_OPTIONS: [string, 'checkQuality' | 'degradedFailover'][] = [
+const BOOL_OPTIONS: [string, 'checkQuality' | 'degradedFailover' | 'trafficEvidence'][] = [
   ['check_quality', 'checkQuality'],
   ['degraded_failover', 'degradedFailover'],
+  ['traffic_evidence', 'trafficEvidence'],
 ];
 
 /** The health options set in this section (invalid ones are reported and left out). */

@@ -4,6 +4,7 @@
 import { DEFAULT_GLOBAL, DEFAULT_HEALTH, DEFAULT_MMX_MASK, DEFAULT_MQTT, DEFAULT_MQTTS_PORT, LIMITS } from './defaults.ts';
 import { checkDevices } from './device-check.ts';
 import { checkMwan3TrackerValues } from './mwan3-values.ts';
+import { checkFeasibility } from './feasibility.ts';
 import { checkHealth, readHealthOptions } from './health.ts';
 import { networkDevices, readWanpulseInterface, selectMwan3, selectRoute, type Selection, type WanpulseInterface } from './interfaces.ts';
 import { parseMask } from './mark.ts';
@@ -199,6 +200,7 @@ export async function loadConfig(deps: LoadDeps, configDir: string, opts?: { hos
       : 'no mwan3 interface is enabled with a track_ip: nothing to track' });
   }
 
+  problems.push(...checkFeasibility(selection.interfaces, global.backend === 'route' ? wanpulsePath : mwan3Path));
   await checkDevices({
     interfaces: selection.interfaces, spawner: deps.spawner, mwan3Sections: mwan3?.sections ?? [], mwan3Path,
     networkSections: network?.sections ?? [], problems,

@@ -26,6 +26,9 @@ export interface HealthParams {
   recoveryLossPct: number;
   /** treat `degraded` like `offline` for routing (only while another member is healthy) */
   degradedFailover: boolean;
+  /** the uplink's own traffic (device receive counters) and late replies count as proof of life:
+   *  failed probes then make it degraded, not offline (UCI traffic_evidence) */
+  trafficEvidence: boolean;
   /** an offline transition within this time of the last recovery counts as a flap */
   flapWindowMs: number;
   /** upper bound of the damped hold-down (recovery waits at most this long) */

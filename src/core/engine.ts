@@ -71,6 +71,19 @@ export function step(state: CoreState, event: CoreEvent, config: Config): CoreAc
       announce(event.iface, u.proberDied(event.reason, event.at));
       break;
     }
+    case 'counterSample':
+    {
+      const u = state.uplinks.get(event.iface);
+      if (!u) return actions;
+      u.evidence.sample(event.rxPackets, event.txPackets, event.at);
+      const t = u.recheck(event.at);
+      if (!t) return actions;
+      announce(event.iface, t);
+      break;
+    }
+    case 'lateReply':
+      state.uplinks.get(event.iface)?.evidence.lateReply(event.at);
+      return actions;
     case 'ticked':
       break;
     case 'switchFinished':

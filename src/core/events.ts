@@ -8,6 +8,10 @@ export type CoreEvent =
   | { kind: 'proberStarted'; iface: string; at: number }
   /** the prober is gone (exited, could not start); results stop until proberStarted */
   | { kind: 'proberDied'; iface: string; reason: string; at: number }
+  /** the uplink device's packet counters, read every ~100 ms (src/evidence/) */
+  | { kind: 'counterSample'; iface: string; rxPackets: number; txPackets: number; at: number }
+  /** a reply that came after its probe was already judged lost: the line is slow, not dead */
+  | { kind: 'lateReply'; iface: string; target: string; rttMs: number; at: number }
   /** periodic: lets time-based rules (hand-back of long-unknown interfaces, retries) run */
   | { kind: 'ticked'; at: number }
   /** a backend finished a switchover */

@@ -10,6 +10,7 @@
 // Pure: time comes with each call. Mutates only its own record.
 import type { HealthParams } from '../config/types.ts';
 import type { UplinkStateName } from './events.ts';
+import { IDLE_WAIT_MS, TrafficEvidence } from './evidence.ts';
 import { ResultWindow } from './window.ts';
 
 /** rounds kept open waiting for slower targets before the oldest is closed anyway */
@@ -40,6 +41,10 @@ export class Uplink {
   /** when the state became unknown because the prober broke (null otherwise) */
   brokenSince: number | null = null;
   readonly windows: ResultWindow[];
+  /** the uplink's own traffic and late replies (src/core/evidence.ts) */
+  readonly evidence = new TrafficEvidence();
+  /** degraded because probes fail on a line that is alive (bufferbloat), not for quality */
+  slow = false;
   private readonly targetIndex = new Map<string, number>();
   private open = new Map<number, OpenRound>();
   private nextSeq = 0;
@@ -78,6 +83,7 @@ export class Uplink {
   proberDied(reason: string, at: number): Transition | null {
     this.proberAlive = false;
     this.open.clear();
+    this.slow = false;
     this.failStreak = 0;
     this.goodStreak = 0;
     this.failStartAt = null;
@@ -115,6 +121,13 @@ export class Uplink {
     return out;
   }
 
+  /** Between rounds (a counter sample): an idle line whose failed probes are now old enough is
+   *  decided now rather than at the next round. */
+  recheck(at: number): Transition | null {
+    if (!this.params.trafficEvidence || this.state === 'offline' || this.failStreak < this.params.down) return null;
+    return this.decide(at);
+  }
+
   private closeRound(round: OpenRound, at: number): Transition | null {
     let answered = 0;
     for (let i = 0; i < this.targets.length; i++) {
@@ -144,6 +157,17 @@ export class Uplink {
     const p = this.params;
     const n = this.targets.length;
     if (this.state !== 'offline' && this.failStreak >= p.down) {
+      const alive = p.trafficEvidence && this.state !== 'unknown' ? this.evidence.alive(at) : null;
+      if (alive) {
+        // probes miss their deadline, but the line carries traffic: slow, not dead
+        this.slow = true;
+        return this.moveTo('degraded', `${this.failStreak} failed rounds, but the line is alive (${alive})`, null, at);
+      }
+      if (p.trafficEvidence && this.state !== 'unknown' && this.failStartAt !== null && at - this.failStartAt < IDLE_WAIT_MS
+        && !this.evidence.busyBefore(this.failStartAt)) {
+        return null; // idle line: wait a little longer for late replies (decided at the next round)
+      }
+      this.slow = false;
       if (this.lastRecoveryAt !== null && at - this.lastRecoveryAt < p.flapWindowMs) this.flaps++;
       else this.flaps = 0;
       const detect = this.failStartAt === null ? null : at - this.failStartAt;
@@ -161,6 +185,12 @@ export class Uplink {
       return null;
     }
     // online or degraded
+    if (this.slow) {
+      if (this.goodStreak < p.up) return null;
+      this.slow = false;
+      const t = this.moveTo('online', `${this.goodStreak} good rounds: probes in time again`, null, at);
+      return this.quality(at) ?? t;
+    }
     if (this.lastRecoveryAt !== null && this.flaps > 0 && at - this.lastRecoveryAt >= p.flapWindowMs) this.flaps = 0;
     return this.quality(at);
   }

@@ -12,6 +12,7 @@ import { createCoreState } from '../core/engine.ts';
 import type { CoreEvent } from '../core/events.ts';
 import { createMqttPublisher } from '../mqtt/publisher.ts';
 import type { Log, LogLevel, Platform, TimerHandle } from '../platform/ports.ts';
+import { CounterSampler } from '../evidence/counters.ts';
 import { Prober, type ProbeMode } from '../probes/fping-driver.ts';
 import { buildSnapshot } from '../status/build.ts';
 import { StatusHistory } from '../status/history.ts';
@@ -35,6 +36,7 @@ const STOP_BUDGET_MS = 1800;
 export class Daemon {
   private s!: DaemonState;
   private probers = new Map<string, Prober>();
+  private samplers = new Map<string, CounterSampler>();
   private mode!: ProbeMode;
   private timers: TimerHandle[] = [];
   private startedAt = 0;
@@ -114,7 +116,7 @@ export class Daemon {
   async reload(): Promise<void> {
     if (this.s.stopping) return;
     await reload(this.s, this.p, this.log, this.o.configDir, {
-      stopProber: async (name) => { await this.probers.get(name)?.stop(); this.probers.delete(name); },
+      stopProber: async (name) => { this.samplers.get(name)?.stop(); this.samplers.delete(name); await this.probers.get(name)?.stop(); this.probers.delete(name); },
       hasProber: (name) => this.probers.has(name),
       startProber: (i) => this.startProber(i),
       restartMqtt: async () => { await this.s.mqtt?.stop(); this.s.mqtt = null; this.startMqtt(); },
@@ -131,6 +133,7 @@ export class Daemon {
     log.info(`${why}: stopping, handing every interface back`);
     p.clock.setTimer(STOP_BUDGET_MS + 150, () => { log.error('stop took too long: exiting anyway'); p.exit(EXIT_OK); });
     for (const t of this.timers) p.clock.clearTimer(t);
+    for (const c of this.samplers.values()) c.stop();
     await Promise.all([...this.probers.values()].map((pr) => pr.stop().catch(() => undefined)));
     await withTimeout(p, s.switcher.idle(), 800);
     await withTimeout(p, s.backend.stop().catch((e) => log.error(`hand-back failed: ${(e as Error).message}`)), 1000);
@@ -166,6 +169,10 @@ export class Daemon {
     await prober.endStray();
     this.probers.set(i.name, prober);
     prober.start();
+    if (!i.health.trafficEvidence) return;
+    const sampler = new CounterSampler(this.p.fs, this.p.clock, i.name, i.device, (e) => this.dispatch(e));
+    this.samplers.set(i.name, sampler);
+    sampler.start();
   }
 
   private startMqtt(): void {

@@ -3,6 +3,7 @@
 // If fping dies it is restarted with exponential backoff and the interface reported broken
 // (→ state unknown, never online). Children outlive txiki.js, so the pid is kept in a pidfile
 // and a stray from an earlier instance is ended at start.
+import { FPING_SPACING_MS } from '../config/feasibility.ts';
 import type { InterfaceConfig } from '../config/types.ts';
 import type { CoreEvent } from '../core/events.ts';
 import type { ChildProcess, Clock, FileSystem, Log, Signals, Spawner, TimerHandle } from '../platform/ports.ts';
@@ -18,6 +19,10 @@ const BACKOFF_MAX_MS = 30_000;
 /** a prober that ran this long resets the backoff */
 const STABLE_MS = 60_000;
 const GRACE_MS = 25;
+/** a deadline timer this late means the daemon itself was stalled (SIGSTOP, a busy router) */
+export const STALL_MS = 60;
+/** after a stall, time to read fping's buffered lines before anything counts as lost */
+export const WAKE_MS = 40;
 
 export interface ProbeMode {
   /** run under mwan3's socket wrapper (OpenWrt with fping < 5.2) */
@@ -26,9 +31,14 @@ export interface ProbeMode {
   fwmark: boolean;
 }
 
+/** with traffic evidence fping waits this long for a reply, so that late ones are still printed
+ *  (with their RTT) while the sequencer judges by timeout_ms */
+export const LATE_LISTEN_MS = 2500;
+
 export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode): string[] {
   const h = iface.health;
-  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(h.timeoutMs), '-i', '10', '-I', iface.device];
+  const wait = h.trafficEvidence ? Math.max(h.timeoutMs, LATE_LISTEN_MS) : h.timeoutMs;
+  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(wait), '-i', String(FPING_SPACING_MS), '-I', iface.device];
   if (mode.fwmark) argv.push('-k', String(MWAN3_PROBE_MARK));
   argv.push(...iface.trackIps);
   return argv;
@@ -65,6 +75,8 @@ export class Prober {
   private seq: Sequencer | null = null;
   private deadlineTimer: TimerHandle | null = null;
   private armedFor = NaN;
+  /** when the armed timer should fire (armedFor, or soon when that has passed) */
+  private fireAt = NaN;
   private restartTimer: TimerHandle | null = null;
   private backoffMs = BACKOFF_MIN_MS;
   private startedAt = 0;
@@ -110,7 +122,7 @@ export class Prober {
     this.lastStderr = '';
     this.seq = new Sequencer(iface.trackIps, {
       intervalMs: iface.health.intervalMs, timeoutMs: iface.health.timeoutMs,
-      graceMs: GRACE_MS, startupMs: 100, spacingMs: 10,
+      graceMs: GRACE_MS, startupMs: 100, spacingMs: FPING_SPACING_MS,
     }, at);
     d.log.debug(() => `${iface.name}: started fping ${child.pid}: ${argv.join(' ')}`);
     void d.fs.writeAtomic(this.pidFile, `${child.pid}\n`).catch(() => undefined);
@@ -137,9 +149,10 @@ export class Prober {
     const parsed = parseFpingLine(line);
     if (parsed.kind === 'other') return;
     const at = this.d.clock.nowMs();
-    const results = parsed.kind === 'reply'
-      ? this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at)
-      : this.seq.timedOut(parsed.target, parsed.seq, at);
+    if (parsed.kind === 'timeout') { this.deliver(this.seq.timedOut(parsed.target, parsed.seq, at), at); return; }
+    const late = this.seq.late;
+    const results = this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at);
+    if (this.seq.late !== late) this.d.emit({ kind: 'lateReply', iface: this.iface.name, target: parsed.target, rttMs: parsed.rttMs, at });
     this.deliver(results, at);
   }
 
@@ -159,11 +172,19 @@ export class Prober {
     if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
     this.armedFor = deadline;
     const wait = Math.max(1, deadline - this.d.clock.nowMs());
+    this.fireAt = this.d.clock.nowMs() + wait;
     this.deadlineTimer = this.d.clock.setTimer(wait, () => {
       this.deadlineTimer = null;
       if (!this.seq) return;
       const at = this.d.clock.nowMs();
-      this.deliver(this.seq.due(at), at);
+      if (at - this.fireAt > STALL_MS) {
+        // Woken from a stall: timers run before the poll phase reads the pipe, so fping's answers
+        // of the stalled time are still unread. Judge only after they have been read.
+        this.d.log.debug(() => `${this.iface.name}: daemon stalled for ${Math.round(at - this.fireAt)} ms: reading fping's buffered replies first`);
+        this.seq.hold(at + WAKE_MS);
+      } else {
+        this.deliver(this.seq.due(at), at);
+      }
       if (!this.deadlineTimer) this.armDeadline();
     });
   }

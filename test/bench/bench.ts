@@ -19,7 +19,9 @@ const USAGE = `usage: npm run bench [-- options]
   --fault KIND      cut | peer-killed | isp-down (default cut)
   --loss-s N        seconds of each random-loss period (default 180)
   --loss-pcts LIST  loss percentages to try on a healthy uplink (default 1,5,20)
-  --no-loss         skip the random-loss periods`;
+  --no-loss         skip the random-loss periods
+  --profile NAME    evidence (default: traffic evidence on) | baseline (traffic_evidence 0: probes alone)
+  --json FILE       write every figure there (default test/bench/results/latest.json)`;
 
 function arg(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -65,7 +67,10 @@ async function main(): Promise<number> {
   // Cuts come every few seconds, far inside the 300 s flap window: with damping on, each recovery
   // would wait twice as long as the one before. The timing runs measure the undamped tracker;
   // damping itself is covered by the core's tests.
-  const session = await startSession({ bundleBytes, health: { ...DEFAULT_LAB_HEALTH, flapWindowS: 0 } });
+  const profile = arg(args, '--profile') ?? 'evidence';
+  if (!['evidence', 'baseline'].includes(profile)) { console.error(`bench: unknown profile ${profile}`); return 2; }
+  const session = await startSession({ bundleBytes, health: { ...DEFAULT_LAB_HEALTH, flapWindowS: 0, trafficEvidence: profile !== 'baseline' } });
+  console.log(`bench: profile ${profile}`);
   console.log('bench: flap damping off for the timing runs (flap_window_s 0); other settings are the defaults');
   let interrupted = false;
   const onSignal = () => { interrupted = true; console.error('\nbench: interrupted, cleaning up'); void stopSession(session).then(() => process.exit(130)); };
@@ -142,9 +147,9 @@ async function main(): Promise<number> {
     console.log('\n' + table);
     const dir = join(ROOT, 'test/bench/results');
     mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'latest.json');
+    const file = arg(args, '--json') ?? join(dir, 'latest.json');
     writeFileSync(file, JSON.stringify({
-      at: new Date().toISOString(), runtime, health: h, fault, floors: fl, summary: sum, runs: results,
+      at: new Date().toISOString(), runtime, profile, health: h, fault, floors: fl, summary: sum, runs: results,
       loss: lossResults, cpuPct, rssMaxKb: rssMax, bundleBytes,
     }, null, 2) + '\n');
     console.log(`\nbench: wrote ${file}`);

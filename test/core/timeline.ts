@@ -2,10 +2,11 @@
 import type { HealthParams } from '../../src/config/types.ts';
 import { Uplink, type Transition } from '../../src/core/uplink.ts';
 
+/** probes alone decide here (traffic evidence: test/core/evidence.test.ts) */
 export const PARAMS: HealthParams = {
   intervalMs: 200, timeoutMs: 300, down: 3, up: 5, reliability: 1, windowRounds: 50,
   checkQuality: false, failureLatencyMs: 1000, recoveryLatencyMs: 500, failureLossPct: 40,
-  recoveryLossPct: 10, degradedFailover: false, flapWindowMs: 300_000, maxHoldMs: 60_000,
+  recoveryLossPct: 10, degradedFailover: false, trafficEvidence: false, flapWindowMs: 300_000, maxHoldMs: 60_000,
 };
 
 export interface Seen extends Transition { round: number; at: number }

@@ -26,6 +26,9 @@ export class FakeClock implements Clock {
 
   pendingCount(): number { return this.timers.length; }
 
+  /** A stalled process (SIGSTOP): time passes, no timer fires until the next advance(). */
+  jump(ms: number): void { this.t += ms; }
+
   /** Moves time forward, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
     const end = this.t + ms;
@@ -34,7 +37,7 @@ export class FakeClock implements Clock {
       const next = this.timers[0];
       if (!next || next.at > end) break;
       this.timers.shift();
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at);
       next.fn();
     }
     this.t = end;

@@ -22,6 +22,8 @@ export interface LabHealth {
   up: number;
   /** flap damping window; the daemon's default (300 s) when absent */
   flapWindowS?: number;
+  /** `traffic_evidence '0'` when false (the baseline profile: probes alone decide) */
+  trafficEvidence?: boolean;
   /** quality checks (`check_quality '1'` with these levels); off when absent */
   quality?: LabQuality;
 }
@@ -76,6 +78,7 @@ export function writeConfig(lab: Lab, health: LabHealth = DEFAULT_LAB_HEALTH): {
     `\toption interval_ms '${health.intervalMs}'`, `\toption timeout_ms '${health.timeoutMs}'`,
     `\toption down '${health.down}'`, `\toption up '${health.up}'`,
     ...(health.flapWindowS === undefined ? [] : [`\toption flap_window_s '${health.flapWindowS}'`]),
+    ...(health.trafficEvidence === false ? [`\toption traffic_evidence '0'`] : []),
     ...qualityOptions(health.quality), ''].join('\n');
   // track_ip, reliability, weight and metric are the generated mwan3 ones (test/lab/from-setup.ts);
   // mwan3 cannot run here, so the route backend carries them out

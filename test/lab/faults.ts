@@ -166,8 +166,9 @@ async function waitReady(child: ChildProcess, log: string, timeoutMs: number): P
 /** Adds `rttMs` to the uplink's round trip: every datagram of its WireGuard tunnel is held
  *  rttMs/2 each way, ± jitterMs/2 at random (order kept, so jitter never reorders). Everything
  *  through the tunnel is delayed: probes, flows, keepalives. At most `maxQueue` datagrams wait
- *  per direction; more are dropped. Replaces latency already on this uplink. */
-export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0, maxQueue = 2048): Promise<ActiveFault> {
+ *  per direction; more are dropped. With rampMs the delay grows from 0 over that time, as a
+ *  filling queue does. Replaces latency already on this uplink. */
+export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0, maxQueue = 2048, rampMs = 0): Promise<ActiveFault> {
   await removeLatency(lab, up);
   const u = ADDR.underlay[up.index]!;
   const oneWayMs = Math.max(0, rttMs) / 2;
@@ -175,7 +176,7 @@ export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0,
   const args = {
     a: { host: u.up, port: RELAY_PORT_MAIN }, aPeer: { host: u.main, port: ADDR.wgPort + 1 + up.index },
     b: { host: u.up, port: RELAY_PORT_UP }, bPeer: { host: u.up, port: ADDR.wgPort },
-    delayMs: oneWayMs, jitterMs: oneWayJitterMs, maxQueue, reportMs: 5000,
+    delayMs: oneWayMs, jitterMs: oneWayJitterMs, maxQueue, reportMs: 5000, rampMs,
   };
   const log = logPath(lab, `delayer-${up.name}`);
   const child = lab.procs.start(`delayer ${up.name}`, inNs(up.ns, [process.execPath, AGENTS + 'delayer.mjs', JSON.stringify(args)]), { logFile: log });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HealthParams } from '../../src/config/types.ts';
 import type { CoreEvent } from '../../src/core/events.ts';
 import { memoryLog } from '../../src/platform/log.ts';
 import { nodeClock, nodeFs, nodeSignals, nodeSpawner } from '../../src/platform/node.ts';
@@ -52,9 +53,10 @@ async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<vo
 type Result = Extract<CoreEvent, { kind: 'probeResult' }>;
 
 /** A prober on the real fping inside the probe namespace, recording its events. */
-function realProber(name: string, family: 'ipv4' | 'ipv6', trackIps: string[]) {
+function realProber(name: string, family: 'ipv4' | 'ipv6', trackIps: string[], health: Partial<HealthParams> = {}) {
   const events: CoreEvent[] = [];
-  const i = { ...iface(name, 1), family, device: 'wpfa', trackIps };
+  const base = iface(name, 1);
+  const i = { ...base, family, device: 'wpfa', trackIps, health: { ...base.health, ...health } };
   const prober = new Prober({
     spawner: nodeSpawner, clock: nodeClock, fs: nodeFs, signals: nodeSignals, log: memoryLog(), runDir: dir,
     fpingPath: join(dir, 'fping'), mode: { wrap: false, fwmark: false }, env: process.env, emit: (e) => events.push(e),
@@ -107,6 +109,39 @@ test('real fping over IPv6 (mwan3 family ipv6): answers, then loss when cut', as
   try {
     prober.start();
     await answersThenLoss(results, 2);
+  } finally {
+    await prober.stop();
+    tearDown();
+  }
+});
+
+test('real fping with traffic evidence (-t 2500 beside -p 200): answers in time, loss when cut', async () => {
+  setUp();
+  if (skip) { console.log(`SKIP: fping traffic-evidence test skipped because ${skip}`); return; }
+  const { prober, results } = realProber('wg0', 'ipv4', ['10.201.0.2', '10.201.0.3'], { trafficEvidence: true });
+  try {
+    prober.start();
+    await answersThenLoss(results, 2);
+  } finally {
+    await prober.stop();
+    tearDown();
+  }
+});
+
+test("the shortest interval check-config allows (25 ms, 2 targets) really works: no loss for 3 s", async () => {
+  setUp();
+  if (skip) { console.log(`SKIP: fping short-interval test skipped because ${skip}`); return; }
+  const { prober, results } = realProber('wg0', 'ipv4', ['10.201.0.2', '10.201.0.3'], { intervalMs: 25, timeoutMs: 150 });
+  try {
+    prober.start();
+    await waitFor('answers', () => results().some((r) => r.ok));
+    const from = results().length;
+    await new Promise((r) => setTimeout(r, 3000));
+    const got = results().slice(from);
+    const lost = got.filter((r) => !r.ok).length;
+    assert.ok(got.length >= 150, `results in 3 s: ${got.length}`);
+    // a loaded machine may delay a few lines beyond the deadline; drift would lose nearly all
+    assert.ok(lost <= got.length * 0.05, `lost ${lost} of ${got.length}`);
   } finally {
     await prober.stop();
     tearDown();

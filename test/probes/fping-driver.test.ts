@@ -31,6 +31,8 @@ test('argv: one fping in loop mode per interface, bound to the device, all targe
   const i = iface('wg0', 1);
   assert.equal(fpingArgv('/usr/bin/fping', i, { wrap: false, fwmark: false }),
     ['/usr/bin/fping', '-4', '-l', '-p', '200', '-t', '300', '-i', '10', '-I', 'wg0', '192.0.2.1', '198.51.100.1']);
+  // with traffic evidence fping waits longer, so late replies are printed with their RTT
+  assert.ok(fpingArgv('fping', { ...i, health: { ...i.health, trafficEvidence: true } }, { wrap: false, fwmark: false }).join(' ').includes('-t 2500 '));
   assert.ok(fpingArgv('fping', { ...i, family: 'ipv6' }, { wrap: false, fwmark: true }).join(' ').includes('-6 -l'));
   assert.ok(fpingArgv('fping', i, { wrap: false, fwmark: true }).join(' ').includes('-k 16128'));
   assert.equal(fpingEnv(i, { wrap: true, fwmark: false }, { PATH: '/usr/bin' }),
@@ -52,6 +54,43 @@ test('replies become results; silence becomes loss at the deadline, without any 
   const lost = results().filter((r) => !r.ok);
   assert.ok(lost.length >= 14, `lost ${lost.length}`);
   assert.ok(lost.some((r) => r.target === '192.0.2.1') && lost.some((r) => r.target === '198.51.100.1'));
+});
+
+test('a stalled daemon reads the replies fping buffered before judging loss; a cut in the stall is still found', () => {
+  const { clock, spawner, events, prober } = setup();
+  prober.start();
+  const child = spawner.children[0]!;
+  const line = (t: string, k: number) => child.stdout(`${t} : [${k}], 64 bytes, 1.00 ms (1.00 avg, 0% loss)`);
+  const results = () => events.filter((e) => e.kind === 'probeResult') as Extract<CoreEvent, { kind: 'probeResult' }>[];
+  let k = 0;
+  for (; k < 5; k++) { clock.advance(k === 0 ? 101 : 200); line('192.0.2.1', k); line('198.51.100.1', k); }
+  // SIGSTOP for 1 s: fping goes on answering into the pipe; on wake-up the overdue timer runs first
+  clock.jump(1000);
+  clock.advance(0);
+  assert.equal(results().filter((r) => !r.ok), [], 'nothing lost before the pipe is read');
+  for (; k < 10; k++) { line('192.0.2.1', k); line('198.51.100.1', k); }
+  clock.advance(60);
+  assert.equal(results().filter((r) => !r.ok).length, 0);
+  assert.is(results().length, 20);
+  // stalled again, and the uplink was cut meanwhile: nothing in the pipe → lost once awake
+  clock.jump(1000);
+  clock.advance(0);
+  clock.advance(50);
+  const lost = results().filter((r) => !r.ok);
+  assert.ok(lost.length >= 6, `lost ${lost.length}`);
+  assert.ok(lost.some((r) => r.target === '192.0.2.1') && lost.some((r) => r.target === '198.51.100.1'));
+});
+
+test('a reply after its probe was judged lost is reported as a late reply (proof of a slow line)', () => {
+  const { clock, spawner, events, prober } = setup();
+  prober.start();
+  const child = spawner.children[0]!;
+  clock.advance(101);
+  child.stdout('192.0.2.1 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)');
+  clock.advance(1500);
+  child.stdout('192.0.2.1 : [1], 64 bytes, 1400 ms (700 avg, 0% loss)');
+  const late = events.filter((e) => e.kind === 'lateReply');
+  assert.equal(late.map((e) => e.kind === 'lateReply' && [e.target, e.rttMs]), [['192.0.2.1', 1400]]);
 });
 
 test('fping dying is reported (never healthy) and restarted with growing backoff', async () => {

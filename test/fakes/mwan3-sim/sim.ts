@@ -61,7 +61,7 @@ export function iface(name: string, device: string, id: number, family: 'ipv4' |
     health: {
       intervalMs: 200, timeoutMs: 500, down: 3, up: 3, reliability: 1, windowRounds: 20, checkQuality: false,
       failureLatencyMs: 1000, recoveryLatencyMs: 500, failureLossPct: 40, recoveryLossPct: 10,
-      degradedFailover: false, flapWindowMs: 60_000, maxHoldMs: 300_000,
+      degradedFailover: false, trafficEvidence: true, flapWindowMs: 60_000, maxHoldMs: 300_000,
     },
   };
 }

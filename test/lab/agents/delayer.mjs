@@ -6,6 +6,8 @@
 // Order is kept per direction (a datagram never leaves before the one queued before it), like a
 // real line, so jitter does not reorder. A direction's queue holds at most maxQueue datagrams;
 // beyond that new ones are dropped (counted), so a flood cannot grow the relay without bound.
+// rampMs: the delay grows linearly from 0 to delayMs over rampMs, as a queue fills on a saturated
+// line (a step would be a silence as long as the delay, which looks like a cut to anyone).
 // SIGUSR2: no more delay for new datagrams (they still leave after the ones already held), so
 // the lab can point WireGuard back and let the relay drain before it goes. SIGTERM/SIGINT: what
 // is still queued goes out at once, then it exits.
@@ -24,6 +26,9 @@ for (const k of ['a', 'aPeer', 'b', 'bPeer']) {
 }
 let delayMs = Math.max(0, Number(o.delayMs) || 0);
 let jitterMs = Math.max(0, Math.min(delayMs, Number(o.jitterMs) || 0));
+const rampMs = Math.max(0, Number(o.rampMs) || 0);
+const startedAt = Date.now();
+const currentDelay = () => (rampMs > 0 ? delayMs * Math.min(1, (Date.now() - startedAt) / rampMs) : delayMs);
 const maxQueue = Math.max(1, Math.min(1 << 16, Number(o.maxQueue) || 2048));
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
@@ -47,7 +52,7 @@ function direction(name, to, dest) {
     push(msg) {
       const queued = queue.length - head;
       if (queued >= maxQueue) { st.dropped++; return; }
-      const dueAt = Math.max(Date.now() + delayMs + (Math.random() * 2 - 1) * jitterMs, lastDueAt);
+      const dueAt = Math.max(Date.now() + currentDelay() + (Math.random() * 2 - 1) * jitterMs, lastDueAt);
       lastDueAt = dueAt;
       queue.push({ msg, dueAt });
       st.maxQueued = Math.max(st.maxQueued, queued + 1);

@@ -1,0 +1,84 @@
+// Proof of life besides probe answers, for one uplink. Pure: samples come with their time.
+// - Receive progress: the device's rx packet counter rose by at least RX_MIN_PACKETS within the
+//   last EVIDENCE_MS. On a cut nothing arrives any more (whatever is still being sent), so rx
+//   stops within one sample period; on a saturated but working line the other side's answers
+//   (TCP acknowledgements, downloads) keep it rising. The floor keeps a few packets of link-local
+//   chatter (ARP, router advertisements from a modem whose ISP is down) from counting.
+// - Late replies: a probe answered after its deadline. A bloated queue delays every answer by
+//   seconds; a dead line answers nothing.
+// A one-way failure stops both: requests that never arrive are never answered, answers that are
+//   dropped never arrive.
+
+/** how far back rx progress and late replies count */
+export const EVIDENCE_MS = 500;
+/** fewer packets than this within EVIDENCE_MS are chatter, not traffic (20 packets/s) */
+export const RX_MIN_PACKETS = 10;
+/** an idle line gives no traffic to judge by: its failed probes must be this old before it is
+ *  offline, so that replies delayed by an RTT spike of up to ~800 ms can still arrive */
+export const IDLE_WAIT_MS = 810;
+/** a sampler silent for longer than this proves nothing (stuck, device gone) */
+const STALE_MS = 300;
+const KEEP = 32;
+
+export class TrafficEvidence {
+  private readonly at = new Float64Array(KEEP);
+  private readonly rx = new Float64Array(KEEP);
+  private n = 0;
+  private head = 0;
+  lastLateAt = -Infinity;
+  /** tx packets at the last sample (shown in status; tx alone proves nothing) */
+  txPackets: number | null = null;
+
+  sample(rxPackets: number, txPackets: number, at: number): void {
+    this.at[this.head] = at;
+    this.rx[this.head] = rxPackets;
+    this.head = (this.head + 1) % KEEP;
+    if (this.n < KEEP) this.n++;
+    this.txPackets = txPackets;
+  }
+
+  lateReply(at: number): void {
+    this.lastLateAt = Math.max(this.lastLateAt, at);
+  }
+
+  /** rx packets received within the last EVIDENCE_MS before `now` (null: no fresh samples) */
+  rxRecent(now: number): number | null {
+    return this.rxBetween(now - EVIDENCE_MS, now);
+  }
+
+  /** rx packets received between two sample times (null: no sample near `to`) */
+  rxBetween(from: number, to: number): number | null {
+    let last = -1;
+    let first = -1;
+    for (let i = 0; i < this.n; i++) {
+      const k = (this.head - 1 - i + 2 * KEEP) % KEEP;
+      const t = this.at[k]!;
+      if (t > to) continue;
+      if (last < 0) { if (to - t > STALE_MS) return null; last = k; }
+      if (t < from) break;
+      first = k;
+    }
+    if (last < 0 || first < 0) return null;
+    // a counter that went backwards (device recreated) proves nothing
+    return Math.max(0, this.rx[last]! - this.rx[first]!);
+  }
+
+  /** the line carried traffic just before `t` (so silence after `t` means a cut, not an idle line) */
+  busyBefore(t: number): boolean {
+    const rx = this.rxBetween(t - EVIDENCE_MS, t);
+    return rx !== null && rx >= RX_MIN_PACKETS;
+  }
+
+  /** Why the line is alive at `now`, or null when nothing says so. */
+  alive(now: number): string | null {
+    if (now - this.lastLateAt <= EVIDENCE_MS) return 'late replies arrive';
+    const rx = this.rxRecent(now);
+    if (rx !== null && rx >= RX_MIN_PACKETS) return `${rx} packets received in ${EVIDENCE_MS} ms`;
+    return null;
+  }
+
+  clear(): void {
+    this.n = 0;
+    this.lastLateAt = -Infinity;
+  }
+}

@@ -1,0 +1,80 @@
+// A slow uplink is not a dead one (issue 11): the real wanpulse in the lab, with traffic evidence
+// (the default), while the lab's userspace relay delays every packet of wg1's tunnel. Late probe
+// replies and the tunnel's receive counters keep wg1 out of offline; a cut while it is slow is
+// still found. Needs root and network namespaces; skips loudly otherwise.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cut, latency, restore } from './faults.ts';
+import { startSession, stopSession, type Session } from './session.ts';
+import { sleep } from './sh.ts';
+import { preflight } from './topology.ts';
+import { startClient } from './traffic.ts';
+import { waitStatus } from './daemon.ts';
+
+const why = await preflight();
+let s: Session | null = null;
+
+const allOnline = () => waitStatus(s!.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
+const wentOffline = (iface: string, from: number) => { s!.status.poll(); return s!.status.transitions.filter((t) => t.iface === iface && t.to === 'offline' && t.at >= from); };
+
+if (why) {
+  console.log(`SKIP: ${why}`);
+  test.skip('lab slow-uplink scenarios', () => undefined);
+} else {
+  test.before(async () => {
+    s = await startSession();
+    if (!await allOnline()) throw new Error(`wanpulse did not bring both uplinks online:\n${s.daemon.log.slice(-20).join('\n')}`);
+  });
+  test.after(async () => { if (s) await stopSession(s); });
+
+  // A queue fills gradually (bufferbloat builds at the line's rate); a step from 20 ms to 1.2 s
+  // would be 1.2 s of total silence, which no tracker can tell from a cut. So the delay rises over
+  // 3 s, then stays at 1.2 s.
+  test('round trip rising to 1.2 s and held 10 s while a stream runs on wg1: never offline', async () => {
+    const lab = s!.lab;
+    const up = lab.uplinks[0]!;
+    const client = await startClient(lab, { streamOn: up.name });
+    try {
+      await sleep(1500);
+      const f = await latency(lab, up, 1200, 0, 2048, 3000);
+      await sleep(13_000);
+      await restore(lab, f);
+      assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+    } finally {
+      await lab.procs.stop(client.child, 1000);
+    }
+    assert.ok(await allOnline(), 'online again after');
+  });
+
+  test('an RTT spike to 700 ms for 10 s on an idle wg1: never offline', async () => {
+    const lab = s!.lab;
+    const up = lab.uplinks[0]!;
+    assert.ok(await allOnline(), 'both online before');
+    const f = await latency(lab, up, 700);
+    await sleep(10_000);
+    await restore(lab, f);
+    assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+    assert.ok(await allOnline(), 'online again after');
+  });
+
+  test('a cut while wg1 is slow and busy is still declared offline', async () => {
+    const lab = s!.lab;
+    const up = lab.uplinks[0]!;
+    assert.ok(await allOnline(), 'both online before');
+    const client = await startClient(lab, { streamOn: up.name });
+    const slow = await latency(lab, up, 1200);
+    try {
+      await sleep(3000);
+      const c = await cut(up);
+      const st = await waitStatus(s!.daemon, (x) => x.uplinks.find((u) => u.iface === up.name)?.state === 'offline', 5000);
+      const took = Date.now() - c.at;
+      await restore(lab, c);
+      assert.ok(st, `${up.name} declared offline after the cut (waited ${took} ms)`);
+    } finally {
+      await restore(lab, slow);
+      await lab.procs.stop(client.child, 1000);
+    }
+  });
+}
+
+test.run();
