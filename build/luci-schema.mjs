@@ -31,6 +31,7 @@ const health = {
   failure_loss: int(LIMITS.lossPct, DEFAULT_HEALTH.failureLossPct, '%'),
   recovery_loss: int(LIMITS.lossPct, DEFAULT_HEALTH.recoveryLossPct, '%'),
   degraded_failover: bool(DEFAULT_HEALTH.degradedFailover),
+  traffic_evidence: bool(DEFAULT_HEALTH.trafficEvidence),
   flap_window_s: int(LIMITS.flapWindowS, DEFAULT_HEALTH.flapWindowMs / 1000, 's'),
   max_hold_s: int(LIMITS.maxHoldS, DEFAULT_HEALTH.maxHoldMs / 1000, 's'),
 };

@@ -11,7 +11,8 @@
 // `wanpulse check-config` checks it.
 
 var HEALTH = [ 'interval_ms', 'timeout_ms', 'down', 'up', 'window', 'check_quality', 'failure_latency_ms',
-	'recovery_latency_ms', 'failure_loss', 'recovery_loss', 'degraded_failover', 'flap_window_s', 'max_hold_s' ];
+	'recovery_latency_ms', 'failure_loss', 'recovery_loss', 'degraded_failover', 'flap_window_s', 'max_hold_s',
+	'traffic_evidence' ];
 
 function unitText(unit) {
 	return unit == 'rounds' ? _('rounds') : unit;
@@ -114,7 +115,8 @@ function healthOptions(s, type, tabs) {
 		[ 'recovery_loss', _('Recovered below loss'), _('Loss must fall to this to recover (not above the degraded level).') ],
 		[ 'degraded_failover', _('Fail over when degraded'), _('Degraded uplinks leave the rotation like offline ones, while another one is healthy.') ],
 		[ 'flap_window_s', _('Flap window'), _('An outage this soon after a recovery counts as a flap; each flap doubles the good rounds needed.') ],
-		[ 'max_hold_s', _('Longest hold-down'), _('Upper bound of the damped wait before a flapping uplink may come back.') ]
+		[ 'max_hold_s', _('Longest hold-down'), _('Upper bound of the damped wait before a flapping uplink may come back.') ],
+		[ 'traffic_evidence', _('Use the uplink\'s own traffic'), _('Received traffic and late replies prove a slow uplink alive: failed probes then make it degraded, not offline.') ]
 	].forEach(function(o) { addOption(s, tabs ? tabs[o[0]] : null, type, o[0], o[1], o[2]); });
 }
 

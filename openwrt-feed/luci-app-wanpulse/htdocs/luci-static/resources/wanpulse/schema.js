@@ -100,6 +100,10 @@ return baseclass.extend({
 			"type": "bool",
 			"default": "0"
 		},
+		"traffic_evidence": {
+			"type": "bool",
+			"default": "1"
+		},
 		"flap_window_s": {
 			"type": "int",
 			"min": 0,
@@ -286,6 +290,10 @@ return baseclass.extend({
 		"degraded_failover": {
 			"type": "bool",
 			"default": "0"
+		},
+		"traffic_evidence": {
+			"type": "bool",
+			"default": "1"
 		},
 		"flap_window_s": {
 			"type": "int",

@@ -70,7 +70,7 @@ return view.extend({
 			[ 'general', 'log_level', _('Log level'), _('What goes to the system log (logread -e wanpulse).') ]
 		]);
 		var tabs = {};
-		[ 'interval_ms', 'timeout_ms', 'down', 'up', 'window' ].forEach(function(n) { tabs[n] = 'detection'; });
+		[ 'interval_ms', 'timeout_ms', 'down', 'up', 'window', 'traffic_evidence' ].forEach(function(n) { tabs[n] = 'detection'; });
 		[ 'check_quality', 'failure_latency_ms', 'recovery_latency_ms', 'failure_loss', 'recovery_loss', 'degraded_failover' ].forEach(function(n) { tabs[n] = 'quality'; });
 		[ 'flap_window_s', 'max_hold_s' ].forEach(function(n) { tabs[n] = 'damping'; });
 		fields.healthOptions(s, 'globals', tabs);
