@@ -7,7 +7,6 @@
 import { build } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { shimAliases } from './shims/aliases.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -30,8 +29,6 @@ const common = {
   target: 'es2022',
   mainFields: ['module', 'main'],
   external: ['node:*'],
-  // mqtt-packet's Node-only helpers → small shims (build/shims/): txiki.js has no process/stream
-  alias: shimAliases,
   minify: true,
   lineLimit: 200,
   legalComments: 'none',

@@ -13,7 +13,7 @@ export function connectPacket(opts: SessionOptions, secrets: Secrets): Packet {
     keepalive: Math.max(0, Math.min(65535, Math.round(opts.keepaliveS))),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     // MQTT 3.1.1 allows a password only together with a user name.
-    ...(secrets.password !== undefined && opts.username !== undefined ? { password: secrets.password as unknown as Buffer } : {}),
-    will: { topic: opts.will.topic, payload: opts.will.payload as unknown as Buffer, qos: opts.will.qos, retain: opts.will.retain },
+    ...(secrets.password !== undefined && opts.username !== undefined ? { password: secrets.password } : {}),
+    will: { topic: opts.will.topic, payload: opts.will.payload, qos: opts.will.qos, retain: opts.will.retain },
   };
 }

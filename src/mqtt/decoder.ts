@@ -1,12 +1,12 @@
 // Streaming decoder for what the broker sends. It frames packets itself (fixed header: type and
-// remaining length) before mqtt-packet sees any byte, so it knows each packet's size first:
-// - a packet up to MAX_INBOUND_BYTES goes to mqtt-packet and comes out as a Packet;
+// remaining length), so it knows each packet's size before buffering any of it:
+// - a packet up to MAX_INBOUND_BYTES is collected and read by parse.ts into a Packet;
 // - a PUBLISH above it is skipped as it streams past: only its topic and message id are kept
 //   (at most 64 KiB), so a 10 MB retained message on a subscribed topic costs no memory and does
 //   not end the session (anyone allowed to publish there could otherwise keep us reconnecting);
 // - any other packet above it, or a malformed length, is an error: the peer is not a broker.
-import * as mqttPacket from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
+import { parsePacket } from './parse.ts';
+import type { Packet } from './packets.ts';
 
 /** Upper bound for a packet we are willing to buffer from the broker: we only subscribe to
  *  Home Assistant's short status topic, so anything near this is a broken or hostile peer. */
@@ -34,10 +34,7 @@ export function createDecoder(
   onError: (err: Error) => void,
   onSkipped: (s: SkippedPublish) => void = () => undefined,
 ): PacketDecoder {
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
   let failed = false;
-  parser.on('packet', (p: Packet) => { if (!failed) onPacket(p); });
-  parser.on('error', (err: Error) => fail(err));
 
   function fail(err: Error): void {
     if (failed) return;
@@ -53,16 +50,27 @@ export function createDecoder(
   // the packet being passed through (mode 'pass') or skipped (mode 'skip')
   let mode: 'header' | 'pass' | 'skip' = 'header';
   let left = 0;
+  // the packet being collected in mode 'pass'
+  let first = 0;
+  let body = new Uint8Array(0);
+
+  function deliver(): void {
+    mode = 'header';
+    let p: Packet;
+    try { p = parsePacket(first, body); } catch (err) { fail(err as Error); return; }
+    onPacket(p);
+  }
   // the start of a skipped PUBLISH: topic length, topic, message id
   let skip: { qos: number; bytes: number; head: Uint8Array; have: number; want: number } | null = null;
 
   function headerDone(): void {
     const type = header[0]! >> 4;
     if (length <= MAX_INBOUND_BYTES) {
-      parser.parse(header.slice(0, headerLen) as Parameters<typeof parser.parse>[0]);
+      first = header[0]!;
+      body = new Uint8Array(length);
       mode = 'pass';
       left = length;
-      if (left === 0) mode = 'header';
+      if (left === 0) deliver();
     } else if (type === PUBLISH) {
       const qos = (header[0]! >> 1) & 3;
       skip = { qos, bytes: length, head: new Uint8Array(Math.min(length, 2 + 65_535 + 2)), have: 0, want: 2 };
@@ -121,9 +129,9 @@ export function createDecoder(
           const part = chunk.subarray(at, at + n);
           at += n;
           left -= n;
-          if (mode === 'pass') parser.parse(part as Parameters<typeof parser.parse>[0]);
+          if (mode === 'pass') body.set(part, body.length - left - n);
           else skipHead(part);
-          if (left === 0) { if (mode === 'skip') skipDone(); else mode = 'header'; }
+          if (left === 0) { if (mode === 'skip') skipDone(); else deliver(); }
         }
       }
     },

@@ -1,5 +1,5 @@
-// mqtt-packet is CommonJS written for Node; this bundles the MQTT code the way build/bundle.mjs
-// does (same shims) and runs it with `Buffer` and `process` removed, as on txiki.js.
+// Bundles the MQTT code the way build/bundle.mjs
+// does and runs it with `Buffer` and `process` removed, as on txiki.js.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from 'esbuild';
@@ -8,8 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-// @ts-expect-error plain .mjs build helper without type declarations
-import { shimAliases } from '../../build/shims/aliases.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,7 +18,7 @@ test('the bundled MQTT code runs without Buffer and process globals', async () =
     await build({
       entryPoints: [join(root, 'test/mqtt/bundle-entry.ts')], outfile, bundle: true, format: 'esm', platform: 'neutral',
       target: 'es2022', mainFields: ['module', 'main'], external: ['node:*'], minify: true, lineLimit: 200,
-      alias: shimAliases as Record<string, string>, logLevel: 'silent',
+      logLevel: 'silent',
     });
     const runner = `delete globalThis.Buffer; delete globalThis.process; await import(${JSON.stringify(pathToFileURL(outfile).href)});`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', runner], { encoding: 'utf8', timeout: 20_000 });
