@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +33,14 @@ test('the bundled MQTT code runs without Buffer and process globals', async () =
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the daemon bundle carries our own codec, no mqtt-packet, bl or Buffer polyfill', () => {
+  const r = spawnSync(process.execPath, [join(root, 'build/bundle.mjs')], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(r.status, 0, r.stderr + r.stdout);
+  const daemon = readFileSync(join(root, 'dist/wanpulse.js'), 'utf8');
+  for (const s of ['writeToStream', 'BufferList', 'cacheNumbers', 'readUInt16BE']) assert.not.ok(daemon.includes(s), `bundle contains ${s}`);
+  assert.ok(daemon.includes('packet from broker'), 'our parser is in it');
 });
 
 test.run();

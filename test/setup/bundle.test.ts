@@ -38,7 +38,7 @@ test('the .ipk ships the setup file beside the bundle', () => {
   try {
     const r = spawnSync(process.execPath, [join(root, 'build/package.mjs'), '--out', dir], { encoding: 'utf8', timeout: 120_000 });
     assert.is(r.status, 0, r.stderr + r.stdout);
-    const ipk = spawnSync('sh', ['-c', `cd ${dir} && tar xzf *.ipk && tar tzf data.tar.gz`], { encoding: 'utf8' });
+    const ipk = spawnSync('sh', ['-c', `cd ${dir} && tar xzf wanpulse_*.ipk && tar tzf data.tar.gz`], { encoding: 'utf8' });
     assert.is(ipk.status, 0, ipk.stderr);
     assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse\.js$/m);
     assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse-setup\.js$/m);
