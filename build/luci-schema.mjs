@@ -5,7 +5,7 @@
 // drift: `npm run package` regenerates it and test/luci/schema.test.ts fails when the committed
 // file is stale or when a message of the page differs from check-config's.
 // Usage: node --import tsx build/luci-schema.mjs [--check]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_GLOBAL, DEFAULT_HEALTH, DEFAULT_METRIC, DEFAULT_MQTT, DEFAULT_MQTTS_PORT, DEFAULT_WEIGHT, LIMITS } from '../src/config/defaults.ts';
@@ -107,7 +107,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     try { have = readFileSync(schemaPath, 'utf8'); } catch { /* missing */ }
     if (have !== want) { console.error(`${schemaPath} is stale: run node --import tsx build/luci-schema.mjs`); process.exit(1); }
   } else {
-    writeFileSync(schemaPath, want);
-    console.log(`${schemaPath} written`);
+    // only when it changed, and by rename: tests read it while `npm run package` runs in another file
+    let have = '';
+    try { have = readFileSync(schemaPath, 'utf8'); } catch { /* missing */ }
+    if (have !== want) { writeFileSync(schemaPath + '.tmp', want); renameSync(schemaPath + '.tmp', schemaPath); }
+    console.log(`${schemaPath} ${have === want ? 'unchanged' : 'written'}`);
   }
 }

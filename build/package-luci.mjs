@@ -5,7 +5,7 @@
 // The German catalogue becomes the separate luci-i18n-wanpulse-de package only in an SDK build
 // (po2lmo); this package ships the English source strings.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { potPath, renderPot } from './luci-i18n.mjs';
@@ -38,7 +38,7 @@ function regenerate(fail) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'build/luci-schema.mjs')], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) fail(`generating the LuCI schema failed: ${r.stderr}`);
   const pot = renderPot();
-  if (!existsSync(potPath) || readFileSync(potPath, 'utf8') !== pot) writeFileSync(potPath, pot);
+  if (!existsSync(potPath) || readFileSync(potPath, 'utf8') !== pot) { writeFileSync(potPath + '.tmp', pot); renameSync(potPath + '.tmp', potPath); }
 }
 
 export function luciPackage(dir, fail, { generate = dir === join(root, 'openwrt-feed/luci-app-wanpulse') } = {}) {
