@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loss, restore } from './faults.ts';
 import { failover, type FailoverResult } from './scenario.ts';
-import { startSession, stopSession, type Session } from './session.ts';
+import { startOnlineSession, stopSession, type Session } from './session.ts';
 import { sleep } from './sh.ts';
 import { preflight } from './topology.ts';
 import { startClient } from './traffic.ts';
@@ -19,9 +19,7 @@ if (why) {
   test.skip('lab failover scenarios', () => undefined);
 } else {
   test.before(async () => {
-    s = await startSession();
-    const ok = await waitStatus(s.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
-    if (!ok) throw new Error(`wanpulse did not bring both uplinks online:\n${s.daemon.log.slice(-20).join('\n')}`);
+    s = await startOnlineSession();
   });
   test.after(async () => { if (s) await stopSession(s); });
 

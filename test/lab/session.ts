@@ -1,7 +1,7 @@
 // One running lab with wanpulse in it: topology, broker, daemon, MQTT watch, traffic sink and the
 // status/route watchers, optionally narrated into a Timeline. Used by the story, the bench and the
 // lab tests alike.
-import { BASE_TOPIC, DEFAULT_LAB_HEALTH, MqttWatch, buildBundle, startBroker, startDaemon, writeConfig, type Daemon, type LabHealth } from './daemon.ts';
+import { BASE_TOPIC, DEFAULT_LAB_HEALTH, MqttWatch, buildBundle, startBroker, startDaemon, waitStatus, writeConfig, type Daemon, type LabHealth } from './daemon.ts';
 import { createLab, destroyLab, saveState, type Lab } from './topology.ts';
 import { startSink } from './traffic.ts';
 import { RouteWatch, StatusWatch } from './watch.ts';
@@ -56,6 +56,18 @@ export async function startSession(o: SessionOptions = {}): Promise<Session> {
     await destroyLab(lab);
     throw e;
   }
+}
+
+/** A session whose daemon has both uplinks online (within 15 s), for the lab tests' before(). */
+export async function startOnlineSession(o: SessionOptions = {}): Promise<Session> {
+  const s = await startSession(o);
+  const ok = await waitStatus(s.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
+  if (!ok) {
+    const log = s.daemon.log.slice(-20).join('\n');
+    await stopSession(s);
+    throw new Error(`wanpulse did not bring both uplinks online:\n${log}`);
+  }
+  return s;
 }
 
 /** Stops the daemon first (it hands back and says `offline` on MQTT while the broker is still

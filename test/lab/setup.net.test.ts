@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ispDown, restore } from './faults.ts';
 import { waitStatus, uplinkState } from './daemon.ts';
-import { startSession, stopSession, type Session } from './session.ts';
+import { startOnlineSession, stopSession, type Session } from './session.ts';
 import { inNs, must, run } from './sh.ts';
 import { preflight, routedDevices } from './topology.ts';
 
@@ -17,9 +17,7 @@ if (why) {
   test.skip('lab from the setup description', () => undefined);
 } else {
   test.before(async () => {
-    s = await startSession();
-    const ok = await waitStatus(s.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
-    if (!ok) throw new Error(`wanpulse did not bring both uplinks online:\n${s.daemon.log.slice(-20).join('\n')}`);
+    s = await startOnlineSession();
   });
   test.after(async () => { if (s) await stopSession(s); });
 
