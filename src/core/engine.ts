@@ -76,7 +76,22 @@ export function step(state: CoreState, event: CoreEvent, config: Config): CoreAc
       const u = state.uplinks.get(event.iface);
       if (!u) return actions;
       u.evidence.sample(event.rxPackets, event.txPackets, event.at);
-      const t = u.recheck(event.at);
+      const t = u.sampled(event.at);
+      if (u.confirmRequest !== null) {
+        actions.push({ kind: 'confirm', iface: event.iface, waitMs: u.confirmRequest, at: event.at });
+        u.confirmRequest = null;
+      }
+      if (u.rateChanged) {
+        actions.push({ kind: 'probeRate', iface: event.iface, rate: u.rate, at: event.at });
+        u.rateChanged = false;
+      }
+      if (!t) return actions;
+      announce(event.iface, t);
+      break;
+    }
+    case 'confirmed': {
+      const u = state.uplinks.get(event.iface);
+      const t = u?.confirmed(event.answered, event.at);
       if (!t) return actions;
       announce(event.iface, t);
       break;

@@ -10,6 +10,9 @@ export type CoreEvent =
   | { kind: 'proberDied'; iface: string; reason: string; at: number }
   /** the uplink device's packet counters, read every ~100 ms (src/evidence/) */
   | { kind: 'counterSample'; iface: string; rxPackets: number; txPackets: number; at: number }
+  /** the quick probes of a `confirm` action are done: how many targets answered (null: they could
+   *  not be sent) */
+  | { kind: 'confirmed'; iface: string; answered: number | null; at: number }
   /** a reply that came after its probe was already judged lost: the line is slow, not dead */
   | { kind: 'lateReply'; iface: string; target: string; rttMs: number; at: number }
   /** periodic: lets time-based rules (hand-back of long-unknown interfaces, retries) run */
@@ -26,7 +29,14 @@ export type CoreAction =
   | { kind: 'bringUp'; iface: string; reason: string; at: number }
   /** a user-visible state change: log it, publish it */
   | { kind: 'announce'; iface: string; from: UplinkStateName; to: UplinkStateName; reason: string; detectMs: number | null; at: number }
+  /** probe at this rate from now on (restart the prober with another period) */
+  | { kind: 'probeRate'; iface: string; rate: ProbeRate; at: number }
+  /** a running flow stopped: send a few quick probes, each waiting `waitMs`, and report `confirmed` */
+  | { kind: 'confirm'; iface: string; waitMs: number; at: number }
   /** wanpulse deliberately does not act on a dead interface (and why) */
   | { kind: 'holdBack'; iface: string; reason: string; at: number };
+
+/** fast: every interval_ms; slow: one probe per second per uplink, while its own traffic flows */
+export type ProbeRate = 'fast' | 'slow';
 
 export type UplinkStateName = 'online' | 'degraded' | 'offline' | 'unknown';

@@ -16,6 +16,13 @@ export const RX_MIN_PACKETS = 10;
 /** an idle line gives no traffic to judge by: its failed probes must be this old before it is
  *  offline, so that replies delayed by an RTT spike of up to ~800 ms can still arrive */
 export const IDLE_WAIT_MS = 810;
+/** a busy line whose rx stands still this long is a suspect (a running flow stopped) */
+export const STALL_MS = 200;
+/** at most this many packets received within STALL_MS still count as standing still (chatter) */
+const STALL_RX_MAX = 1;
+/** in fast probing, a stall counts only while the device still sends: a flow that ended on its own
+ *  (a finished download) stops sending too; one that lost its uplink keeps sending */
+const STALL_TX_MIN = 4;
 /** a sampler silent for longer than this proves nothing (stuck, device gone) */
 const STALE_MS = 300;
 const KEEP = 32;
@@ -23,18 +30,25 @@ const KEEP = 32;
 export class TrafficEvidence {
   private readonly at = new Float64Array(KEEP);
   private readonly rx = new Float64Array(KEEP);
+  private readonly tx = new Float64Array(KEEP);
   private n = 0;
   private head = 0;
   lastLateAt = -Infinity;
   /** tx packets at the last sample (shown in status; tx alone proves nothing) */
   txPackets: number | null = null;
+  /** since when every sample has shown traffic (null: not busy now) */
+  busySince: number | null = null;
 
   sample(rxPackets: number, txPackets: number, at: number): void {
     this.at[this.head] = at;
     this.rx[this.head] = rxPackets;
+    this.tx[this.head] = txPackets;
     this.head = (this.head + 1) % KEEP;
     if (this.n < KEEP) this.n++;
     this.txPackets = txPackets;
+    const rx = this.rxRecent(at);
+    if (rx === null || rx < RX_MIN_PACKETS) this.busySince = null;
+    else this.busySince ??= at;
   }
 
   lateReply(at: number): void {
@@ -48,6 +62,22 @@ export class TrafficEvidence {
 
   /** rx packets received between two sample times (null: no sample near `to`) */
   rxBetween(from: number, to: number): number | null {
+    return this.between(this.rx, from, to);
+  }
+
+  /** Traffic that was flowing has stopped: the line was busy until `STALL_MS` ago and has received
+   *  (next to) nothing since; with `needTx`, the device also kept sending meanwhile. */
+  stalled(now: number, needTx: boolean): boolean {
+    const since = now - STALL_MS;
+    if (!this.busyBefore(since)) return false;
+    const rx = this.rxBetween(since, now);
+    if (rx === null || rx > STALL_RX_MAX) return false;
+    if (!needTx) return true;
+    const tx = this.between(this.tx, since, now);
+    return tx !== null && tx >= STALL_TX_MIN;
+  }
+
+  private between(counter: Float64Array, from: number, to: number): number | null {
     let last = -1;
     let first = -1;
     for (let i = 0; i < this.n; i++) {
@@ -60,7 +90,7 @@ export class TrafficEvidence {
     }
     if (last < 0 || first < 0) return null;
     // a counter that went backwards (device recreated) proves nothing
-    return Math.max(0, this.rx[last]! - this.rx[first]!);
+    return Math.max(0, counter[last]! - counter[first]!);
   }
 
   /** the line carried traffic just before `t` (so silence after `t` means a cut, not an idle line) */
@@ -79,6 +109,7 @@ export class TrafficEvidence {
 
   clear(): void {
     this.n = 0;
+    this.busySince = null;
     this.lastLateAt = -Infinity;
   }
 }

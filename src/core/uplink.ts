@@ -9,12 +9,22 @@
 //   to recover, bounded by maxHoldMs; a stable flapWindowMs online forgets the flaps.
 // Pure: time comes with each call. Mutates only its own record.
 import type { HealthParams } from '../config/types.ts';
-import type { UplinkStateName } from './events.ts';
-import { IDLE_WAIT_MS, TrafficEvidence } from './evidence.ts';
+import type { ProbeRate, UplinkStateName } from './events.ts';
+import { IDLE_WAIT_MS, STALL_MS, TrafficEvidence } from './evidence.ts';
 import { ResultWindow } from './window.ts';
 
 /** rounds kept open waiting for slower targets before the oldest is closed anyway */
 const MAX_OPEN_ROUNDS = 8;
+/** traffic must flow this long before probing slows down (its own packets are the evidence) */
+export const BUSY_ENTER_MS = 1000;
+/** after slow probing ended, this long before it may start again (no respawn churn) */
+export const SLOW_REENTER_MS = 10_000;
+/** the quickest a confirmation waits for an answer, and the RTT multiple it allows */
+export const CONFIRM_MIN_MS = 40;
+/** a confirmation that never reported back is forgotten after this long */
+const CONFIRM_GIVEUP_MS = 3000;
+/** probes per target in one confirmation (src/probes/confirm.ts) */
+export const CONFIRM_PROBES = 3;
 
 interface OpenRound {
   sentAt: number;
@@ -45,6 +55,17 @@ export class Uplink {
   readonly evidence = new TrafficEvidence();
   /** degraded because probes fail on a line that is alive (bufferbloat), not for quality */
   slow = false;
+  /** how often the prober should send: 'slow' while the uplink's own traffic proves it alive */
+  rate: ProbeRate = 'fast';
+  /** set when `rate` changed; the engine turns it into a probeRate action and clears it */
+  rateChanged = false;
+  /** set to the wait (ms) when a running flow stopped and quick probes should confirm a cut */
+  confirmRequest: number | null = null;
+  /** a confirmation under way: when it was asked for, and when the traffic stopped */
+  private confirming: { since: number; stallAt: number } | null = null;
+  /** a stall is reported once per busy period */
+  private stallArmed = false;
+  private fastSince = -Infinity;
   private readonly targetIndex = new Map<string, number>();
   private open = new Map<number, OpenRound>();
   private nextSeq = 0;
@@ -121,13 +142,6 @@ export class Uplink {
     return out;
   }
 
-  /** Between rounds (a counter sample): an idle line whose failed probes are now old enough is
-   *  decided now rather than at the next round. */
-  recheck(at: number): Transition | null {
-    if (!this.params.trafficEvidence || this.state === 'offline' || this.failStreak < this.params.down) return null;
-    return this.decide(at);
-  }
-
   private closeRound(round: OpenRound, at: number): Transition | null {
     let answered = 0;
     for (let i = 0; i < this.targets.length; i++) {
@@ -167,11 +181,8 @@ export class Uplink {
         && !this.evidence.busyBefore(this.failStartAt)) {
         return null; // idle line: wait a little longer for late replies (decided at the next round)
       }
-      this.slow = false;
-      if (this.lastRecoveryAt !== null && at - this.lastRecoveryAt < p.flapWindowMs) this.flaps++;
-      else this.flaps = 0;
       const detect = this.failStartAt === null ? null : at - this.failStartAt;
-      return this.moveTo('offline', `${this.failStreak} failed rounds: ${this.lastAnswered}/${n} targets answered (need ${p.reliability})`, detect, at);
+      return this.offline(`${this.failStreak} failed rounds: ${this.lastAnswered}/${n} targets answered (need ${p.reliability})`, detect, at);
     }
     if (this.state === 'offline' || this.state === 'unknown') {
       const need = this.state === 'offline' ? this.requiredUp() : p.up;
@@ -193,6 +204,69 @@ export class Uplink {
     }
     if (this.lastRecoveryAt !== null && this.flaps > 0 && at - this.lastRecoveryAt >= p.flapWindowMs) this.flaps = 0;
     return this.quality(at);
+  }
+
+  private offline(reason: string, detectMs: number | null, at: number): Transition | null {
+    this.slow = false;
+    this.goodStreak = 0;
+    this.goodStartAt = null;
+    if (this.lastRecoveryAt !== null && at - this.lastRecoveryAt < this.params.flapWindowMs) this.flaps++;
+    else this.flaps = 0;
+    return this.moveTo('offline', reason, detectMs, at);
+  }
+
+  /** After a counter sample: the probe rate, a running flow that stopped (→ confirmRequest), and
+   *  an idle line whose failed probes are now old enough (decided now rather than at the next
+   *  round). */
+  sampled(at: number): Transition | null {
+    const p = this.params;
+    if (!p.trafficEvidence) return null;
+    const ev = this.evidence;
+    const up = this.state === 'online' || this.state === 'degraded';
+    if (ev.busySince !== null) this.stallArmed = true;
+    if (this.confirming && at - this.confirming.since > CONFIRM_GIVEUP_MS) this.confirming = null;
+    // slow probing listens less: any stall counts; fast probing sees a cut itself within a second,
+    // so there only a flow that keeps sending into silence is worth a confirmation
+    if (up && this.stallArmed && !this.confirming && ev.stalled(at, this.rate === 'fast')) {
+      this.stallArmed = false;
+      this.confirming = { since: at, stallAt: at - STALL_MS };
+      this.confirmRequest = this.confirmWaitMs();
+      this.setRate('fast', at);
+    }
+    // failing probes on a line whose traffic shows it alive (a bloated queue) keep the slow rate
+    const slowOk = up && !this.confirming && ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
+      && (this.failStreak === 0 || ev.alive(at) !== null);
+    if (this.rate === 'fast' && slowOk && at - this.fastSince >= SLOW_REENTER_MS) this.setRate('slow', at);
+    else if (this.rate === 'slow' && !slowOk) this.setRate('fast', at);
+    if (this.state === 'offline' || this.failStreak < p.down) return null;
+    return this.decide(at);
+  }
+
+  /** The quick probes asked for by confirmRequest answered (`answered` targets, null: they could
+   *  not run, so the ordinary rounds decide). */
+  confirmed(answered: number | null, at: number): Transition | null {
+    const c = this.confirming;
+    this.confirming = null;
+    if (!c || answered === null || answered >= this.params.reliability) return null;
+    if (this.state !== 'online' && this.state !== 'degraded') return null;
+    const rx = this.evidence.rxBetween(c.since, at);
+    if (rx !== null && rx > 1) return null; // traffic came back meanwhile: it was a pause
+    const quiet = Math.round(at - c.stallAt);
+    return this.offline(`traffic stopped (nothing received for ${quiet} ms) and ${answered}/${this.targets.length} targets answered ${CONFIRM_PROBES} quick probes (need ${this.params.reliability})`, at - c.stallAt, at);
+  }
+
+  /** How long quick probes wait for an answer: a few RTTs of this line, within timeout_ms. */
+  confirmWaitMs(): number {
+    const rtt = this.meanRttMs() ?? this.params.timeoutMs / 2;
+    const jitter = this.jitterMs() ?? 0;
+    return Math.round(Math.min(this.params.timeoutMs, Math.max(CONFIRM_MIN_MS, 2 * rtt + 4 * jitter + 20)));
+  }
+
+  private setRate(rate: ProbeRate, at: number): void {
+    if (rate === this.rate) return;
+    if (this.rate === 'slow') this.fastSince = at;
+    this.rate = rate;
+    this.rateChanged = true;
   }
 
   private quality(at: number): Transition | null {

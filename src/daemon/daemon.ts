@@ -13,6 +13,7 @@ import type { CoreEvent } from '../core/events.ts';
 import { createMqttPublisher } from '../mqtt/publisher.ts';
 import type { Log, LogLevel, Platform, TimerHandle } from '../platform/ports.ts';
 import { CounterSampler } from '../evidence/counters.ts';
+import { Confirmer } from '../probes/confirm.ts';
 import { Prober, type ProbeMode } from '../probes/fping-driver.ts';
 import { buildSnapshot } from '../status/build.ts';
 import { StatusHistory } from '../status/history.ts';
@@ -37,6 +38,7 @@ export class Daemon {
   private s!: DaemonState;
   private probers = new Map<string, Prober>();
   private samplers = new Map<string, CounterSampler>();
+  private confirmers = new Map<string, Confirmer>();
   private mode!: ProbeMode;
   private timers: TimerHandle[] = [];
   private startedAt = 0;
@@ -98,6 +100,10 @@ export class Daemon {
 
   dispatch(event: CoreEvent): void {
     decide(this.s, event, this.hold, {
+      probes: (a) => {
+        if (a.kind === 'probeRate') this.probers.get(a.iface)?.setRate(a.rate);
+        else this.confirmers.get(a.iface)?.run(a.waitMs);
+      },
       report: (a) => reportAction(this.s, this.log, this.wall, a),
       statusChanged: () => this.status.changed(true),
     });
@@ -116,7 +122,7 @@ export class Daemon {
   async reload(): Promise<void> {
     if (this.s.stopping) return;
     await reload(this.s, this.p, this.log, this.o.configDir, {
-      stopProber: async (name) => { this.samplers.get(name)?.stop(); this.samplers.delete(name); await this.probers.get(name)?.stop(); this.probers.delete(name); },
+      stopProber: (name) => this.stopProber(name),
       hasProber: (name) => this.probers.has(name),
       startProber: (i) => this.startProber(i),
       restartMqtt: async () => { await this.s.mqtt?.stop(); this.s.mqtt = null; this.startMqtt(); },
@@ -134,6 +140,7 @@ export class Daemon {
     p.clock.setTimer(STOP_BUDGET_MS + 150, () => { log.error('stop took too long: exiting anyway'); p.exit(EXIT_OK); });
     for (const t of this.timers) p.clock.clearTimer(t);
     for (const c of this.samplers.values()) c.stop();
+    for (const c of this.confirmers.values()) c.stop();
     await Promise.all([...this.probers.values()].map((pr) => pr.stop().catch(() => undefined)));
     await withTimeout(p, s.switcher.idle(), 800);
     await withTimeout(p, s.backend.stop().catch((e) => log.error(`hand-back failed: ${(e as Error).message}`)), 1000);
@@ -160,16 +167,27 @@ export class Daemon {
     arm();
   }
 
+  private async stopProber(name: string): Promise<void> {
+    this.samplers.get(name)?.stop();
+    this.samplers.delete(name);
+    this.confirmers.get(name)?.stop();
+    this.confirmers.delete(name);
+    await this.probers.get(name)?.stop();
+    this.probers.delete(name);
+  }
+
   private async startProber(i: InterfaceConfig): Promise<void> {
-    const prober = new Prober({
+    const deps = {
       spawner: this.p.spawner, clock: this.p.clock, fs: this.p.fs, signals: this.p.signals, log: this.log,
       runDir: this.o.runDir, fpingPath: this.s.config.global.fpingPath, mode: this.mode, env: this.p.env,
-      emit: (e) => this.dispatch(e),
-    }, i);
+      emit: (e: CoreEvent) => this.dispatch(e),
+    };
+    const prober = new Prober(deps, i);
     await prober.endStray();
     this.probers.set(i.name, prober);
     prober.start();
     if (!i.health.trafficEvidence) return;
+    this.confirmers.set(i.name, new Confirmer(deps, i));
     const sampler = new CounterSampler(this.p.fs, this.p.clock, i.name, i.device, (e) => this.dispatch(e));
     this.samplers.set(i.name, sampler);
     sampler.start();

@@ -10,6 +10,8 @@ import type { RestartHold } from './restart-hold.ts';
 import type { DaemonState } from './state.ts';
 
 export interface DecisionSinks {
+  /** probe rate changes and confirmations go to the probers */
+  probes(action: Extract<CoreAction, { kind: 'probeRate' | 'confirm' }>): void;
   report(action: CoreAction): void;
   statusChanged(): void;
 }
@@ -19,11 +21,14 @@ export function decide(s: DaemonState, event: CoreEvent, hold: RestartHold, sink
   // after a crash: uplinks the earlier instance held stay out until their first rounds decide
   const actions = hold.filter(step(s.core, event, s.config), s.core, event.at);
   if (actions.length === 0) return;
+  let changed = false;
   for (const a of actions) {
+    if (a.kind === 'probeRate' || a.kind === 'confirm') { sinks.probes(a); continue; }
+    changed = true;
     if (a.kind !== 'takeDown' && a.kind !== 'bringUp') continue;
     const iface = s.config.interfaces.find((i) => i.name === a.iface);
     if (iface) s.switcher.request(iface, a.kind === 'takeDown' ? 'down' : 'up', a.reason, a.at);
   }
   for (const a of actions) sinks.report(a);
-  sinks.statusChanged();
+  if (changed) sinks.statusChanged();
 }

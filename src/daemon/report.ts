@@ -20,6 +20,12 @@ export function reportAction(s: DaemonState, log: Log, wall: WallClock, a: CoreA
       s.mqtt?.publishEvent(s.lastEvent);
       break;
     }
+    case 'probeRate':
+      log.debug(() => `${a.iface}: probing ${a.rate === 'slow' ? 'slowly: its own traffic shows it alive' : 'at interval_ms'}`);
+      break;
+    case 'confirm':
+      log.debug(() => `${a.iface}: traffic stopped: confirming with quick probes (${a.waitMs} ms each)`);
+      break;
     case 'holdBack':
       log.warn(`${a.iface}: not taking it out of rotation: ${a.reason}`);
       break;

@@ -5,7 +5,7 @@
 // and a stray from an earlier instance is ended at start.
 import { FPING_SPACING_MS } from '../config/feasibility.ts';
 import type { InterfaceConfig } from '../config/types.ts';
-import type { CoreEvent } from '../core/events.ts';
+import type { CoreEvent, ProbeRate } from '../core/events.ts';
 import type { ChildProcess, Clock, FileSystem, Log, Signals, Spawner, TimerHandle } from '../platform/ports.ts';
 import { parseFpingLine } from './fping-parse.ts';
 import { Sequencer } from './sequencer.ts';
@@ -35,10 +35,23 @@ export interface ProbeMode {
  *  (with their RTT) while the sequencer judges by timeout_ms */
 export const LATE_LISTEN_MS = 2500;
 
-export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode): string[] {
+/** slow probing: one probe per second per uplink, spread over its targets */
+export const SLOW_PROBE_MS = 1000;
+
+/** fping's period per target at this rate */
+export function probePeriodMs(iface: InterfaceConfig, rate: ProbeRate): number {
+  const fast = iface.health.intervalMs;
+  return rate === 'slow' ? Math.max(fast, SLOW_PROBE_MS * iface.trackIps.length) : fast;
+}
+
+/** fping's arguments: `-l` (loop) with `periodMs`, or `-c count` for a fixed number of rounds */
+export function fpingArgv(fping: string, iface: InterfaceConfig, mode: ProbeMode, rate: ProbeRate = 'fast',
+  once?: { count: number; periodMs: number; waitMs: number }): string[] {
   const h = iface.health;
-  const wait = h.trafficEvidence ? Math.max(h.timeoutMs, LATE_LISTEN_MS) : h.timeoutMs;
-  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', '-l', '-p', String(h.intervalMs), '-t', String(wait), '-i', String(FPING_SPACING_MS), '-I', iface.device];
+  const wait = once ? once.waitMs : h.trafficEvidence ? Math.max(h.timeoutMs, LATE_LISTEN_MS) : h.timeoutMs;
+  const repeat = once ? ['-c', String(once.count)] : ['-l'];
+  const period = once ? once.periodMs : probePeriodMs(iface, rate);
+  const argv = [fping, iface.family === 'ipv6' ? '-6' : '-4', ...repeat, '-p', String(period), '-t', String(wait), '-i', String(FPING_SPACING_MS), '-I', iface.device];
   if (mode.fwmark) argv.push('-k', String(MWAN3_PROBE_MARK));
   argv.push(...iface.trackIps);
   return argv;
@@ -82,6 +95,7 @@ export class Prober {
   private startedAt = 0;
   private stopped = false;
   private lastStderr = '';
+  private rate: ProbeRate = 'fast';
 
   constructor(private readonly d: ProberDeps, readonly iface: InterfaceConfig) {}
 
@@ -105,9 +119,24 @@ export class Prober {
     this.spawn();
   }
 
+  /** Probe at another rate: the running fping is replaced by one with the new period (a process
+   *  per change of rate, never per probe). */
+  setRate(rate: ProbeRate): void {
+    if (rate === this.rate) return;
+    this.rate = rate;
+    const old = this.child;
+    if (this.stopped || !old) return; // a pending restart starts at the new rate
+    this.child = null;
+    this.seq = null;
+    if (this.deadlineTimer) this.d.clock.clearTimer(this.deadlineTimer);
+    this.deadlineTimer = null;
+    old.kill('SIGTERM');
+    this.spawn();
+  }
+
   private spawn(): void {
     const { d, iface } = this;
-    const argv = fpingArgv(d.fpingPath, iface, d.mode);
+    const argv = fpingArgv(d.fpingPath, iface, d.mode, this.rate);
     const env = fpingEnv(iface, d.mode, d.env);
     const at = d.clock.nowMs();
     let child: ChildProcess;
@@ -121,7 +150,7 @@ export class Prober {
     this.startedAt = at;
     this.lastStderr = '';
     this.seq = new Sequencer(iface.trackIps, {
-      intervalMs: iface.health.intervalMs, timeoutMs: iface.health.timeoutMs,
+      intervalMs: probePeriodMs(iface, this.rate), timeoutMs: iface.health.timeoutMs,
       graceMs: GRACE_MS, startupMs: 100, spacingMs: FPING_SPACING_MS,
     }, at);
     d.log.debug(() => `${iface.name}: started fping ${child.pid}: ${argv.join(' ')}`);

@@ -42,7 +42,7 @@ export function runTraffic(ms: number, line: Line, params: Partial<HealthParams>
     rx += Math.round((line.rxPps(at) * 100) / 1000);
     while (seenReplies < replyTimes.length && replyTimes[seenReplies]! <= at) seenReplies++;
     const count = rx + seenReplies;
-    events.push({ at, order: order++, run: (x) => { x.evidence.sample(count, 0, at); const t = x.recheck(at); return t ? [{ ...t, round: -1, at }] : []; } });
+    events.push({ at, order: order++, run: (x) => { x.evidence.sample(count, 0, at); const t = x.sampled(at); return t ? [{ ...t, round: -1, at }] : []; } });
   }
   events.sort((a, b) => a.at - b.at || a.order - b.order);
   const seen: Seen[] = [];

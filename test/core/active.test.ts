@@ -1,0 +1,141 @@
+// A running flow gets its uplink back fast, and probes go quiet while user traffic proves the line
+// alive (issue 11, goals 1, 3 and 4), on the fake timeline of test/core/active-timeline.ts: probes,
+// the device's counters and the quick probes of a confirmation, all driven through the core.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rng } from './timeline.ts';
+import { offlineAfter, probeRate, runActive, type ActiveLine } from './active-timeline.ts';
+
+/** the decision must leave room for the switch (≤ 20 ms) inside the 0.5 s an active flow may wait */
+const ACTIVE_DECISION_MS = 450;
+const fine = (rtt = 20): ActiveLine['probe'] => () => rtt;
+const cutProbe = (cut: number, rtt = 20): ActiveLine['probe'] => (t) => (t >= cut ? null : rtt);
+/** the lab's 10 ms UDP stream: 100 packets/s each way while the line carries it */
+const stream = (until = Infinity) => ({ rxPps: (t: number) => (t < until ? 100 : 0), txPps: () => 100 });
+const offlines = (r: ReturnType<typeof runActive>) => r.states.filter((s) => s.state === 'offline').length;
+
+test('a running 10 ms stream whose uplink is cut: offline within 0.45 s, at 20 random phases', () => {
+  const r0 = rng(7);
+  const seen: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const cut = 20_000 + Math.round(r0() * 2000);
+    const run = runActive(24_000, { probe: cutProbe(cut), ...stream(cut) }, {}, Math.round(r0() * 99));
+    const d = offlineAfter(run, cut);
+    assert.ok(d !== null && d <= ACTIVE_DECISION_MS, `cut at ${cut}: offline after ${d} ms (${JSON.stringify(run.states)})`);
+    assert.match(run.states.find((s) => s.state === 'offline')!.reason, /traffic stopped/);
+    seen.push(d!);
+  }
+  assert.ok(Math.max(...seen) - Math.min(...seen) > 20, 'phases differ');
+});
+
+test('a flow that started 0.7 s before the cut (still probing fast) is also back within 0.45 s', () => {
+  const cut = 20_700;
+  const run = runActive(24_000, { probe: cutProbe(cut), rxPps: (t) => (t >= 20_000 && t < cut ? 100 : 0), txPps: (t) => (t >= 20_000 ? 100 : 0) });
+  assert.is(run.rates.length, 0, 'never slowed down');
+  const d = offlineAfter(run, cut);
+  assert.ok(d !== null && d <= ACTIVE_DECISION_MS, `offline after ${d} ms`);
+});
+
+test('one-way cuts during a stream (upstream or downstream dead): the device receives nothing, offline within 0.45 s', () => {
+  for (const way of ['upstream', 'downstream']) {
+    const cut = 20_345;
+    // upstream dead: nothing arrives, nothing is answered; downstream dead: answers are dropped.
+    // Either way it keeps sending and receives nothing.
+    const run = runActive(24_000, { probe: cutProbe(cut), rxPps: (t) => (t < cut ? 100 : 0), txPps: () => 100 });
+    const d = offlineAfter(run, cut);
+    assert.ok(d !== null && d <= ACTIVE_DECISION_MS, `${way}: offline after ${d} ms`);
+  }
+});
+
+test('an idle uplink keeps today\'s probe rate; a busy one sends at most 1 probe packet per second', () => {
+  const idle = runActive(30_000, { probe: fine(), rxPps: () => 0, txPps: () => 0 });
+  assert.is(idle.rates.length, 0);
+  assert.ok(probeRate(idle, 5_000, 30_000) >= 9.9, `idle: ${probeRate(idle, 5_000, 30_000)}/s`);
+  const busy = runActive(60_000, { probe: fine(), ...stream() });
+  assert.is(busy.rates[0]?.rate, 'slow');
+  // once the traffic has flowed for a second (BUSY_ENTER_MS): the steady rate
+  const rate = probeRate(busy, 2_000, 60_000);
+  assert.ok(rate <= 1, `busy: ${rate.toFixed(2)} probe packets/s`);
+  assert.is(offlines(busy), 0);
+});
+
+test('a download that ends on its own: one confirmation answers, no offline, fast probing again', () => {
+  const run = runActive(30_000, { probe: fine(), rxPps: (t) => (t < 20_000 ? 800 : 0), txPps: (t) => (t < 20_000 ? 400 : 0) });
+  assert.is(offlines(run), 0);
+  assert.is(run.confirms.length, 1);
+  assert.ok(run.confirms[0]!.answered! >= 1);
+  assert.is(run.rates.at(-1)!.rate, 'fast');
+  assert.is(run.finalState, 'online');
+});
+
+test('a flow whose peer went away (sends on, nothing comes back) is not a cut: one confirmation, no offline', () => {
+  const run = runActive(40_000, { probe: fine(), rxPps: (t) => (t < 20_000 ? 100 : 0), txPps: () => 100 });
+  assert.is(offlines(run), 0);
+  assert.is(run.confirms.length, 1, 'not asked again and again for the same silence');
+  assert.is(run.finalState, 'online');
+});
+
+test('60 s of saturated upload with 1.2 s queueing: never offline, at most 1 probe packet/s while it lasts', () => {
+  const bloat = (t: number) => t >= 10_000 && t < 70_000;
+  const run = runActive(90_000, {
+    probe: (t) => (bloat(t) ? 1200 : 20),
+    rxPps: (t) => (bloat(t) ? 300 : 0), // the upload's acknowledgements
+    txPps: (t) => (bloat(t) ? 600 : 0),
+  });
+  assert.is(offlines(run), 0, JSON.stringify(run.states));
+  const rate = probeRate(run, 12_000, 70_000);
+  assert.ok(rate <= 1, `${rate.toFixed(2)} probe packets/s during the upload`);
+  assert.is(run.finalState, 'online');
+});
+
+test('a cut during a saturated upload: offline within 1 s', () => {
+  const cut = 40_000;
+  const run = runActive(45_000, {
+    probe: (t) => (t + 1200 >= cut ? null : t >= 10_000 ? 1200 : 20),
+    rxPps: (t) => (t >= 10_000 && t < cut ? 300 : 0),
+    txPps: (t) => (t >= 10_000 && t < cut + 300 ? 600 : 0), // TCP sends out its window, then waits
+  });
+  const d = offlineAfter(run, cut);
+  assert.ok(d !== null && d <= 1000, `offline after ${d} ms: ${JSON.stringify(run.states)}`);
+});
+
+test('an RTT rise to 800 ms over 1 s (a queue filling) under a running stream: no offline', () => {
+  // the delay grows from 20 to 800 ms between 20 and 21 s, stays 30 s, then drains within 1 s
+  const delay = (t: number) => (t < 20_000 ? 20 : t < 21_000 ? 20 + 0.78 * (t - 20_000) : t < 51_000 ? 800 : t < 52_000 ? 800 - 0.78 * (t - 51_000) : 20);
+  const run = runActive(70_000, {
+    probe: (t) => delay(t),
+    // while the delay grows by 0.78 ms per ms, replies arrive 1.78 times further apart
+    rxPps: (t) => (t >= 20_000 && t < 21_000 ? 100 / 1.78 : 100),
+    txPps: () => 100,
+  });
+  assert.is(offlines(run), 0, JSON.stringify(run.states));
+  assert.is(run.finalState, 'online');
+});
+
+test('1 hour of a stream at 5 % loss one way, and of bursty downloads at 2 % loss both ways: no offline', () => {
+  const hour = 3_600_000;
+  const r1 = rng(21);
+  const one = runActive(hour, { probe: () => (r1() < 0.05 ? null : 20), rxPps: () => 95, txPps: () => 100 });
+  assert.is(offlines(one), 0, JSON.stringify(one.states.slice(0, 5)));
+  assert.ok(probeRate(one, 2_000, hour) <= 1);
+  const r2 = rng(22);
+  // 1 s of download every 3 s: traffic starts and stops all the time
+  const burst = (t: number) => t % 3000 < 1000;
+  const two = runActive(hour, {
+    probe: () => (r2() < 0.02 || r2() < 0.02 ? null : 20),
+    rxPps: (t) => (burst(t) ? 500 : 0),
+    txPps: (t) => (burst(t) ? 250 : 0),
+  });
+  assert.is(offlines(two), 0, JSON.stringify(two.states.slice(0, 5)));
+});
+
+test('traffic_evidence 0 (the baseline): probing never slows, no confirmation, cuts found by rounds', () => {
+  const cut = 20_000;
+  const run = runActive(24_000, { probe: cutProbe(cut), ...stream(cut) }, { trafficEvidence: false });
+  assert.is(run.rates.length, 0);
+  assert.is(run.confirms.length, 0);
+  const d = offlineAfter(run, cut);
+  assert.ok(d !== null && d > ACTIVE_DECISION_MS && d <= 1000, `offline after ${d} ms`);
+});
+
+test.run();
