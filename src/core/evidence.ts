@@ -17,7 +17,7 @@ export const RX_MIN_PACKETS = 10;
  *  offline, so that replies delayed by an RTT spike of up to ~800 ms can still arrive */
 export const IDLE_WAIT_MS = 810;
 /** a busy line whose rx stands still this long is a suspect (a running flow stopped) */
-export const STALL_MS = 200;
+export const STALL_MS = 150;
 /** at most this many packets received within STALL_MS still count as standing still (chatter) */
 const STALL_RX_MAX = 1;
 /** in fast probing, a stall counts only while the device still sends: a flow that ended on its own
@@ -70,25 +70,33 @@ export class TrafficEvidence {
   stalled(now: number, needTx: boolean): boolean {
     const since = now - STALL_MS;
     if (!this.busyBefore(since)) return false;
-    const rx = this.rxBetween(since, now);
+    // measured from a sample at or before `since`: a late sampler (a loaded router) must not turn
+    // one sample into a window that saw nothing
+    const rx = this.between(this.rx, since, now, true);
     if (rx === null || rx > STALL_RX_MAX) return false;
     if (!needTx) return true;
-    const tx = this.between(this.tx, since, now);
+    const tx = this.between(this.tx, since, now, true);
     return tx !== null && tx >= STALL_TX_MIN;
   }
 
-  private between(counter: Float64Array, from: number, to: number): number | null {
+  /** counter growth from the oldest sample at or after `from` (with `cover`: the newest at or
+   *  before it) to the newest at or before `to` */
+  private between(counter: Float64Array, from: number, to: number, cover = false): number | null {
     let last = -1;
     let first = -1;
+    let covered = !cover;
     for (let i = 0; i < this.n; i++) {
       const k = (this.head - 1 - i + 2 * KEEP) % KEEP;
       const t = this.at[k]!;
       if (t > to) continue;
       if (last < 0) { if (to - t > STALE_MS) return null; last = k; }
-      if (t < from) break;
+      if (t < from) {
+        if (cover) { first = k; covered = true; }
+        break;
+      }
       first = k;
     }
-    if (last < 0 || first < 0) return null;
+    if (last < 0 || first < 0 || !covered || first === last) return null;
     // a counter that went backwards (device recreated) proves nothing
     return Math.max(0, counter[last]! - counter[first]!);
   }

@@ -20,11 +20,11 @@ export const BUSY_ENTER_MS = 1000;
 /** after slow probing ended, this long before it may start again (no respawn churn) */
 export const SLOW_REENTER_MS = 10_000;
 /** the quickest a confirmation waits for an answer, and the RTT multiple it allows */
-export const CONFIRM_MIN_MS = 40;
+export const CONFIRM_MIN_MS = 60;
 /** a confirmation that never reported back is forgotten after this long */
 const CONFIRM_GIVEUP_MS = 3000;
 /** probes per target in one confirmation (src/probes/confirm.ts) */
-export const CONFIRM_PROBES = 3;
+export const CONFIRM_PROBES = 2;
 
 interface OpenRound {
   sentAt: number;
@@ -259,7 +259,7 @@ export class Uplink {
   confirmWaitMs(): number {
     const rtt = this.meanRttMs() ?? this.params.timeoutMs / 2;
     const jitter = this.jitterMs() ?? 0;
-    return Math.round(Math.min(this.params.timeoutMs, Math.max(CONFIRM_MIN_MS, 2 * rtt + 4 * jitter + 20)));
+    return Math.round(Math.min(this.params.timeoutMs, Math.max(CONFIRM_MIN_MS, 3 * rtt + 4 * jitter + 20)));
   }
 
   private setRate(rate: ProbeRate, at: number): void {

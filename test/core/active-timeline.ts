@@ -140,20 +140,31 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
       out.confirms.push({ at: t, waitMs, answered: answered.size });
       feed({ kind: 'confirmed', iface: 'wg0', answered: answered.size, at: t });
     };
+    // fping's verdict per probe: its reply, or "timed out" after waitMs; done when enough targets
+    // answered or every probe is judged
+    let judged = 0;
+    const total = CONFIRM_PROBES * targets.length;
     for (let k = 0; k < CONFIRM_PROBES; k++) {
       targets.forEach((_, j) => {
         const sentAt = s + k * P + j * 10;
         q.push(sentAt, () => {
           if (done) return;
+          let got = false;
           send(sentAt, j, (arrive, rtt) => {
             if (done || rtt > waitMs) return;
+            got = true;
             answered.add(j);
-            if (answered.size >= health.reliability) finish(arrive);
+            judged++;
+            if (answered.size >= health.reliability || judged === total) finish(arrive);
+          });
+          q.push(sentAt + waitMs, () => {
+            if (done || got) return;
+            judged++;
+            if (judged === total) finish(sentAt + waitMs);
           });
         });
       });
     }
-    q.push(s + (CONFIRM_PROBES - 1) * P + waitMs + 30, () => finish(s + (CONFIRM_PROBES - 1) * P + waitMs + 30));
   };
 
   // user traffic, integrated per millisecond step of 10 ms (rates change at most that often)
