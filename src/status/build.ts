@@ -44,6 +44,7 @@ export function buildSnapshot(i: SnapshotInput): StatusSnapshot {
       owner: i.core.forced.has(cfg.name) || i.config.global.backend === 'route' ? 'wanpulse' : 'mwan3',
       reason: byMwan3 ? "held offline by mwan3's own tracker" : held ?? u.reason,
       flaps: u.flaps,
+      probing: u.rate,
     };
     const sw = i.lastSwitch.get(cfg.name);
     if (sw) status.lastSwitch = sw;

@@ -49,6 +49,9 @@ export interface UplinkStatus {
   reason: string;
   /** flaps counted for damping; recovery needs more good rounds while > 0 */
   flaps: number;
+  /** 'slow': one probe per second while the uplink's own traffic shows it alive (absent in
+   *  status files of earlier versions) */
+  probing?: 'fast' | 'slow';
   lastSwitch?: SwitchRecord;
 }
 

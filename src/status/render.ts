@@ -34,7 +34,7 @@ export function renderStatus(snap: StatusSnapshot, now: number): string {
   }
   for (const u of snap.uplinks) {
     const targets = u.targets.map((t) => `${t.ip} ${t.up === null ? '?' : t.up ? 'up' : 'DOWN'} ${num(t.rttMs, 'ms')} loss ${num(t.lossPct, '%')}`).join('; ');
-    details.push(`  ${u.iface} (${u.device}, ${u.family}): ${targets}${u.flaps ? `; flaps ${u.flaps}` : ''}`);
+    details.push(`  ${u.iface} (${u.device}, ${u.family}): ${targets}${u.flaps ? `; flaps ${u.flaps}` : ''}${u.probing === 'slow' ? '; probing once a second (its own traffic shows it alive)' : ''}`);
     const sw = switchLine(u, now);
     if (sw) details.push(sw);
   }
