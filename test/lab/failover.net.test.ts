@@ -9,6 +9,18 @@ import { sleep } from './sh.ts';
 import { preflight } from './topology.ts';
 import { startClient } from './traffic.ts';
 import { waitStatus } from './daemon.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** argv of every fping bound to `device` (read from /proc: what really runs, not what wanpulse says) */
+function fpingsOn(device: string): string[][] {
+  const out: string[][] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let argv: string[];
+    try { argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean); } catch { continue; }
+    if (argv[0]?.endsWith('fping') && argv.includes(device)) out.push(argv);
+  }
+  return out;
+}
 
 const why = await preflight();
 let s: Session | null = null;
@@ -42,6 +54,29 @@ if (why) {
       assert.ok(cutResult.detectMs !== null, 'wanpulse declared wg1 offline');
       assert.ok(cutResult.switchMs !== null, 'the default route lost wg1');
       assert.ok(cutResult.outageMs !== null && cutResult.outageMs < 5000, `the stream recovered (outage ${cutResult.outageMs} ms)`);
+    } finally {
+      await lab.procs.stop(client.child, 1000);
+    }
+  });
+
+  test('while a stream flows, its uplink is probed once a second; when it is cut, quick probes confirm it', async () => {
+    const lab = s!.lab;
+    const up = lab.uplinks[0];
+    await waitStatus(s!.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
+    const client = await startClient(lab, { streamOn: 'wg1' });
+    try {
+      await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream', 5000);
+      const slow = await waitStatus(s!.daemon, (st) => st.uplinks.find((u) => u.iface === 'wg1')?.probing === 'slow', 8000);
+      assert.ok(slow, 'wg1 probed slowly while the stream flows');
+      const argv = fpingsOn(up.mainDev);
+      assert.is(argv.length, 1, JSON.stringify(argv));
+      const period = Number(argv[0]![argv[0]!.indexOf('-p') + 1]);
+      const targets = argv[0]!.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)).length;
+      assert.ok(period / targets >= 1000, `fping -p ${period} for ${targets} targets: at most one probe per second`);
+      const r = await failover(s!, client, up, { holdMs: 500 });
+      assert.ok(r.detectMs !== null, 'offline');
+      const t = s!.status.find('wg1', 'offline', r.injectedAt - 50)!;
+      assert.match(t.reason, /traffic stopped .* quick probes/);
     } finally {
       await lab.procs.stop(client.child, 1000);
     }
