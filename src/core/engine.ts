@@ -89,6 +89,12 @@ export function step(state: CoreState, event: CoreEvent, config: Config): CoreAc
       announce(event.iface, t);
       break;
     }
+    case 'wake': {
+      const t = state.uplinks.get(event.iface)?.woken(event.at);
+      if (!t) return actions;
+      announce(event.iface, t);
+      break;
+    }
     case 'confirmed': {
       const u = state.uplinks.get(event.iface);
       const t = u?.confirmed(event.answered, event.at);

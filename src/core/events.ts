@@ -15,6 +15,8 @@ export type CoreEvent =
   | { kind: 'confirmed'; iface: string; answered: number | null; at: number }
   /** a reply that came after its probe was already judged lost: the line is slow, not dead */
   | { kind: 'lateReply'; iface: string; target: string; rttMs: number; at: number }
+  /** the time an uplink asked for (Uplink.wakeAt: an idle line's wait for late replies is over) */
+  | { kind: 'wake'; iface: string; at: number }
   /** periodic: lets time-based rules (hand-back of long-unknown interfaces, retries) run */
   | { kind: 'ticked'; at: number }
   /** a backend finished a switchover */

@@ -73,6 +73,9 @@ export class Uplink {
   private goodStartAt: number | null = null;
   private lastRecoveryAt: number | null = null;
   private lastAnswered = 0;
+  /** send time of the newest probe answered in time, and of the first probe lost after it */
+  private answeredSentAt = -Infinity;
+  private lostSince: number | null = null;
 
   constructor(
     readonly iface: string,
@@ -109,6 +112,7 @@ export class Uplink {
     this.goodStreak = 0;
     this.failStartAt = null;
     this.goodStartAt = null;
+    this.lostSince = null;
     if (this.brokenSince === null) this.brokenSince = at;
     return this.moveTo('unknown', `prober failed: ${reason}`, null, at);
   }
@@ -123,6 +127,13 @@ export class Uplink {
       this.open.set(seq, round);
     }
     if (round.results[idx] !== undefined) return []; // duplicate line
+    // the silence began with the first probe lost after the newest answered one (any target)
+    if (rttMs !== null) {
+      if (sentAt > this.answeredSentAt) this.answeredSentAt = sentAt;
+      if (this.lostSince !== null && sentAt > this.lostSince) this.lostSince = null;
+    } else if (sentAt > this.answeredSentAt && (this.lostSince === null || sentAt < this.lostSince)) {
+      this.lostSince = sentAt;
+    }
     round.results[idx] = rttMs;
     round.filled++;
     round.sentAt = Math.min(round.sentAt, sentAt);
@@ -170,18 +181,25 @@ export class Uplink {
   private decide(at: number): Transition | null {
     const p = this.params;
     const n = this.targets.length;
-    if (this.state !== 'offline' && this.failStreak >= p.down) {
-      const alive = p.trafficEvidence && this.state !== 'unknown' ? this.evidence.alive(at) : null;
+    // With traffic evidence an idle line waits IDLE_WAIT_MS from its first lost probe anyway, so
+    // once every probe since then is lost, down − 1 failed rounds are enough: the last round would
+    // only end later than that wait (its second target's probe goes out half an interval later).
+    const evidence = p.trafficEvidence && this.state !== 'unknown';
+    const early = evidence && this.failStreak >= Math.max(1, p.down - 1) && this.lostSince !== null && at - this.lostSince >= IDLE_WAIT_MS;
+    if (this.state !== 'offline' && (this.failStreak >= p.down || early)) {
+      const alive = evidence ? this.evidence.alive(at) : null;
       if (alive) {
+        if (this.failStreak < p.down) return null;
         // probes miss their deadline, but the line carries traffic: slow, not dead
         this.slow = true;
         return this.moveTo('degraded', `${this.failStreak} failed rounds, but the line is alive (${alive})`, null, at);
       }
-      if (p.trafficEvidence && this.state !== 'unknown' && this.failStartAt !== null && at - this.failStartAt < IDLE_WAIT_MS
-        && !this.evidence.busyBefore(this.failStartAt)) {
+      const quietSince = this.lostSince ?? this.failStartAt;
+      if (evidence && quietSince !== null && at - quietSince < IDLE_WAIT_MS && !this.evidence.busyBefore(quietSince)) {
         return null; // idle line: wait a little longer for late replies (decided at the next round)
       }
-      const detect = this.failStartAt === null ? null : at - this.failStartAt;
+      const since = Math.min(quietSince ?? Infinity, this.failStartAt ?? Infinity);
+      const detect = Number.isFinite(since) ? at - since : null;
       return this.offline(`${this.failStreak} failed rounds: ${this.lastAnswered}/${n} targets answered (need ${p.reliability})`, detect, at);
     }
     if (this.state === 'offline' || this.state === 'unknown') {
@@ -238,8 +256,23 @@ export class Uplink {
       && (this.failStreak === 0 || ev.alive(at) !== null);
     if (this.rate === 'fast' && slowOk && at - this.fastSince >= SLOW_REENTER_MS) this.setRate('slow', at);
     else if (this.rate === 'slow' && !slowOk) this.setRate('fast', at);
-    if (this.state === 'offline' || this.failStreak < p.down) return null;
+    if (this.state === 'offline' || this.failStreak < Math.max(1, p.down - 1)) return null;
     return this.decide(at);
+  }
+
+  /** When an idle line's wait for late replies ends (the daemon wakes the core then, event
+   *  `wake`), or null when nothing waits. */
+  wakeAt(): number | null {
+    const p = this.params;
+    if (!p.trafficEvidence || this.lostSince === null || this.state === 'offline' || this.state === 'unknown') return null;
+    if (this.failStreak < Math.max(1, p.down - 1)) return null;
+    return this.lostSince + IDLE_WAIT_MS;
+  }
+
+  /** At wakeAt(): decide now rather than at the next round or counter sample. */
+  woken(at: number): Transition | null {
+    const w = this.wakeAt();
+    return w === null || at < w ? null : this.decide(at);
   }
 
   /** The quick probes asked for by confirmRequest answered (`answered` targets, null: they could

@@ -39,6 +39,8 @@ export class Daemon {
   private probers = new Map<string, Prober>();
   private samplers = new Map<string, CounterSampler>();
   private confirmers = new Map<string, Confirmer>();
+  /** the wake-up time armed per uplink (Uplink.wakeAt) */
+  private wakes = new Map<string, number>();
   private mode!: ProbeMode;
   private timers: TimerHandle[] = [];
   private startedAt = 0;
@@ -99,6 +101,23 @@ export class Daemon {
   }
 
   dispatch(event: CoreEvent): void {
+    this.decide(event);
+    // an idle line that waits for late replies is decided when the wait ends, not at the next round
+    if (event.kind === 'probeResult' && !event.ok) this.armWake(event.iface);
+  }
+
+  private armWake(iface: string): void {
+    const at = this.s.core.uplinks.get(iface)?.wakeAt() ?? null;
+    if (at === null || this.wakes.get(iface) === at) return;
+    this.wakes.set(iface, at);
+    this.p.clock.setTimer(Math.max(1, at - this.p.clock.nowMs()), () => {
+      if (this.wakes.get(iface) !== at) return;
+      this.wakes.delete(iface);
+      this.decide({ kind: 'wake', iface, at: this.p.clock.nowMs() });
+    });
+  }
+
+  private decide(event: CoreEvent): void {
     decide(this.s, event, this.hold, {
       probes: (a) => {
         if (a.kind === 'probeRate') this.probers.get(a.iface)?.setRate(a.rate);

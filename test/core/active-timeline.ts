@@ -7,7 +7,7 @@
 import type { Config, HealthParams } from '../../src/config/types.ts';
 import { createCoreState, step } from '../../src/core/engine.ts';
 import type { CoreAction, CoreEvent, ProbeRate } from '../../src/core/events.ts';
-import { probePeriodMs } from '../../src/probes/fping-driver.ts';
+import { probePeriodMs, probeSpacingMs } from '../../src/probes/fping-driver.ts';
 import { confirmPeriodMs } from '../../src/probes/confirm.ts';
 import { CONFIRM_PROBES } from '../../src/core/uplink.ts';
 import { testConfig } from './config-fixture.ts';
@@ -82,7 +82,16 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
   let rate: ProbeRate = 'fast';
   let confirmBusy = false;
 
-  const feed = (e: CoreEvent) => { for (const a of step(core, e, config)) act(a, e.at); };
+  let wakeArmed: number | null = null;
+  const feed = (e: CoreEvent) => {
+    for (const a of step(core, e, config)) act(a, e.at);
+    // as the daemon does: wake the core when an idle line's wait ends
+    const w = core.uplinks.get('wg0')!.wakeAt();
+    if (e.kind === 'probeResult' && !e.ok && w !== null && w !== wakeArmed) {
+      wakeArmed = w;
+      q.push(w, () => { if (wakeArmed === w) { wakeArmed = null; feed({ kind: 'wake', iface: 'wg0', at: w }); } });
+    }
+  };
   const act = (a: CoreAction, at: number) => {
     if (a.kind === 'announce' && a.iface === 'wg0') out.states.push({ at, state: a.to, reason: a.reason });
     else if (a.kind === 'probeRate' && a.iface === 'wg0') { out.rates.push({ at, rate: a.rate }); rate = a.rate; startProber(at + SPAWN_MS); }
@@ -97,6 +106,7 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
   const startProber = (start: number) => {
     const gen = ++generation;
     const period = probePeriodMs(iface, rate);
+    const spacing = probeSpacingMs(iface, rate);
     const round = (k: number) => {
       const t0 = start + k * period;
       if (t0 >= ms) return;
@@ -104,7 +114,7 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
         if (gen !== generation) return;
         if (k === 0) feed({ kind: 'proberStarted', iface: 'wg0', at: start });
         targets.forEach((target, j) => {
-          const sentAt = t0 + j * 10;
+          const sentAt = t0 + j * spacing;
           let answered = false;
           send(sentAt, j, (arrive, rtt) => {
             if (gen !== generation) return;

@@ -18,6 +18,19 @@ test('cut of an idle uplink: offline within 1 s (probe replies are its only traf
   assert.ok(d !== null && d <= 1000, `detected after ${d} ms`);
 });
 
+test('cut of an idle uplink at 40 random phases: p95 within 1 s (probes spread over the interval, woken at the end of the wait)', () => {
+  const r = rng(5);
+  const ds: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const cut = 20_000 + Math.round(r() * 2000);
+    const { states } = runTraffic(24_000, { probe: cutAt(cut, fine()), rxPps: () => 0 });
+    ds.push(detectedAfter(states, cut) ?? Infinity);
+  }
+  ds.sort((a, b) => a - b);
+  assert.ok(ds[Math.floor(ds.length * 0.95)]! <= 1000, ds.join(' '));
+  assert.ok(ds[0]! >= 800, `never before an 800 ms RTT spike could answer: ${ds[0]}`);
+});
+
 test('cut of a busy uplink (a download): rx stops with it, offline within 1 s', () => {
   const { states } = runTraffic(30_000, { probe: cutAt(CUT, fine()), rxPps: (t) => (t < CUT ? 800 : 0) });
   const d = detectedAfter(states, CUT);

@@ -2,7 +2,9 @@
 // target (answered in time, answered late, or lost), the device's rx counter sampled every
 // 100 ms, all fed to an Uplink in time order, as the prober and the counter sampler would.
 import type { HealthParams } from '../../src/config/types.ts';
+import type { InterfaceConfig } from '../../src/config/types.ts';
 import { Uplink } from '../../src/core/uplink.ts';
+import { probeSpacingMs } from '../../src/probes/fping-driver.ts';
 import { PARAMS, type Seen } from './timeline.ts';
 
 export interface Line {
@@ -19,11 +21,12 @@ export function runTraffic(ms: number, line: Line, params: Partial<HealthParams>
   const u = new Uplink('wg0', targets, p, 0);
   u.proberStarted(0);
   const events: Ev[] = [];
+  const spacing = probeSpacingMs({ health: p, trackIps: targets } as InterfaceConfig, 'fast');
   let order = 0;
   const replyTimes: number[] = [];
   for (let r = 0; r * p.intervalMs < ms; r++) {
     targets.forEach((t, j) => {
-      const sentAt = r * p.intervalMs + j * 10;
+      const sentAt = r * p.intervalMs + j * spacing;
       const rtt = line.probe(sentAt, j);
       const inTime = rtt !== null && rtt <= p.timeoutMs;
       const resultAt = inTime ? sentAt + rtt : sentAt + p.timeoutMs + 25;
@@ -47,8 +50,18 @@ export function runTraffic(ms: number, line: Line, params: Partial<HealthParams>
   events.sort((a, b) => a.at - b.at || a.order - b.order);
   const seen: Seen[] = [];
   const states: { at: number; state: string }[] = [];
+  // the daemon wakes the core when an idle line's wait ends (Uplink.wakeAt)
+  const wakeBefore = (t: number) => {
+    const w = u.wakeAt();
+    if (w === null || w > t) return;
+    const before = u.state;
+    const tr = u.woken(w);
+    if (tr) seen.push({ ...tr, round: -1, at: w });
+    if (u.state !== before) states.push({ at: w, state: u.state });
+  };
   for (const e of events) {
     if (e.at >= ms) break;
+    wakeBefore(e.at);
     const before = u.state;
     seen.push(...e.run(u));
     if (u.state !== before) states.push({ at: e.at, state: u.state });

@@ -44,7 +44,7 @@ function tearDown() {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) { if (cond()) return; await new Promise((r) => setTimeout(r, 25)); }
   throw new Error(`timed out waiting for ${what}`);
