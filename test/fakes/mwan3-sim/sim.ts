@@ -44,7 +44,7 @@ export interface TrackerOpts {
 }
 
 /** Polls `cond` every 20 ms until it holds; bounded by count and time. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < Math.ceil(timeoutMs / 20) + 1; i++) {
     if (cond()) return;
@@ -186,6 +186,6 @@ export class Mwan3Sim {
         if (t.exitCode === null && t.signalCode === null) t.kill('SIGKILL');
       }
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 }
