@@ -49,12 +49,12 @@ export class Confirmer {
     let lastError = '';
     /** `failed`: fping itself could not probe (bad device, no permission, never reported), which
      *  proves nothing */
-    const finish = (failed = false) => {
+    const finish = (failed = false, exited = false) => {
       if (this.child !== child) return;
       this.child = null;
       if (this.timer) d.clock.clearTimer(this.timer);
       this.timer = null;
-      child.kill('SIGTERM');
+      if (!exited) child.kill('SIGTERM'); // never signal a process that is gone
       if (failed) d.log.warn(`${iface.name}: quick probes failed${lastError ? `: ${lastError}` : ''}`);
       d.emit({ kind: 'confirmed', iface: iface.name, answered: failed ? null : answered.size, at: d.clock.nowMs() });
     };
@@ -73,7 +73,7 @@ export class Confirmer {
     this.timer = d.clock.setTimer(GIVEUP_MS, () => finish(true));
     // when it ends, everything it printed has been read: exit 0 (all answered) or 1 (some did
     // not) is a verdict; 2 and above, or a signal not ours, is fping failing
-    void child.exited.then((st) => finish(st.signal !== null || (st.code !== null && st.code >= 2)));
+    void child.exited.then((st) => finish(st.signal !== null || (st.code !== null && st.code >= 2), true));
   }
 
   stop(): void {
