@@ -2,10 +2,14 @@
 // FIFO that would block forever, /dev/zero that never ends are refused before reading), and at
 // most `maxBytes` (a file that grows past it is refused, not cut). What goes wrong is a
 // ReadError with a short reason the caller puts after the path it names.
+import type { PolledFile } from './ports.ts';
 import { decodeUtf8 } from './utf8.ts';
 
 /** Default cap: configuration files, the status file, tmpfs state files. */
 export const DEFAULT_MAX_READ_BYTES = 4 * 1024 * 1024;
+
+/** Default cap of a polled file: a sysfs attribute is at most one page. */
+export const POLLED_MAX_BYTES = 4096;
 
 export type ReadErrorCode = 'ENOTREG' | 'EFBIG' | 'EACCES' | 'EIO';
 
@@ -62,4 +66,61 @@ export async function readAllText(read: (buf: Uint8Array) => Promise<number | nu
   let at = 0;
   for (const c of chunks) { all.set(c, at); at += c.length; }
   return decodeUtf8(all);
+}
+
+/** What an adapter gives polledFile(): open the path (null when it does not exist; anything but a
+ *  regular file rejected with a ReadError), read into buf from offset 0 (bytes read), close. */
+export interface PolledOps<H> {
+  open(): Promise<H | null>;
+  read(handle: H, buf: Uint8Array): Promise<number> | number;
+  close(handle: H): Promise<void>;
+}
+
+/** The PolledFile of both adapters: one handle kept open and one buffer reused for every read. */
+export function polledFile<H>(ops: PolledOps<H>, maxBytes = POLLED_MAX_BYTES): PolledFile {
+  // one byte more than allowed: a read that fills it is a file over the cap, refused, never cut
+  const buf = new Uint8Array(maxBytes + 1);
+  let handle: H | null = null;
+  let opening: Promise<H | null> | null = null;
+  let closed = false;
+  const drop = () => {
+    const h = handle;
+    handle = null;
+    if (h !== null) void ops.close(h).catch(() => undefined);
+  };
+  const open = async (): Promise<H | null> => {
+    opening ??= ops.open().finally(() => { opening = null; });
+    const h = await opening;
+    if (h === null) return null;
+    if (closed) { if (handle !== h) void ops.close(h).catch(() => undefined); return null; }
+    handle = h;
+    return h;
+  };
+  const text = async (h: H): Promise<string> => {
+    const n = await ops.read(h, buf);
+    if (n > maxBytes) throw tooBig(maxBytes);
+    return decodeUtf8(buf.subarray(0, n));
+  };
+  return {
+    async read() {
+      if (closed) return null;
+      if (handle !== null) {
+        try { return await text(handle); } catch { drop(); /* removed (ENODEV) or recreated: open it again */ }
+      }
+      let h: H | null;
+      try { h = await open(); } catch (e) {
+        if (isMissing(e)) return null;
+        throw fromSystemError(e);
+      }
+      if (h === null) return null;
+      try { return await text(h); } catch (e) {
+        drop();
+        throw fromSystemError(e);
+      }
+    },
+    async close() {
+      closed = true;
+      drop();
+    },
+  };
 }

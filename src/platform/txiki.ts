@@ -6,8 +6,8 @@ import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
 import { ProgramResolver, type ProgramFacts } from './program.ts';
-import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
-import type { Tjs, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
+import type { Tjs, TjsFileHandle, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
 import { Utf8Decoder } from './utf8.ts';
 
 const encoder = new TextEncoder();
@@ -124,22 +124,27 @@ function createSpawner(tjs: Tjs): Spawner {
   return spawner;
 }
 
+/** Opens a regular file for reading; null when it does not exist. stat first: opening a FIFO
+ *  would block, /dev/zero never ends. */
+async function openRegular(tjs: Tjs, path: string): Promise<TjsFileHandle | null> {
+  let st;
+  try { st = await tjs.stat(path); } catch (e) {
+    if (isMissing(e)) return null;
+    throw fromSystemError(e);
+  }
+  if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
+  try { return await tjs.open(path, 'r'); } catch (e) {
+    if (isMissing(e)) return null;
+    throw fromSystemError(e);
+  }
+}
+
 function createFs(tjs: Tjs): FileSystem {
   return {
     async readText(path, opts) {
       const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-      // stat first: opening a FIFO would block, /dev/zero never ends
-      let st;
-      try { st = await tjs.stat(path); } catch (e) {
-        if (isMissing(e)) return null;
-        throw fromSystemError(e);
-      }
-      if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
-      let fh;
-      try { fh = await tjs.open(path, 'r'); } catch (e) {
-        if (isMissing(e)) return null;
-        throw fromSystemError(e);
-      }
+      const fh = await openRegular(tjs, path);
+      if (!fh) return null;
       try {
         return await readAllText((buf) => fh.read(buf), max);
       } catch (e) {
@@ -147,6 +152,14 @@ function createFs(tjs: Tjs): FileSystem {
       } finally {
         await fh.close().catch(() => undefined);
       }
+    },
+    openPolled(path, opts) {
+      // txiki.js has no synchronous read: one positional read on the kept handle per call
+      return polledFile<TjsFileHandle>({
+        open: () => openRegular(tjs, path),
+        read: async (fh, buf) => (await fh.read(buf, 0)) ?? 0,
+        close: (fh) => fh.close(),
+      }, opts?.maxBytes);
     },
     async writeAtomic(path, text) {
       // tjs.writeFile is not atomic: temp file, fsync, rename
