@@ -116,9 +116,9 @@ export const nodeSpawner: Spawner = {
 
 type FileHandle = Awaited<ReturnType<typeof fsp.open>>;
 
-/** Opens a regular file for reading; null when it does not exist. O_NONBLOCK: opening a FIFO must
- *  not wait for a writer (fstat refuses it). */
-async function openRegular(path: string): Promise<FileHandle | null> {
+/** Opens a regular file for reading, with its size; null when it does not exist. O_NONBLOCK:
+ *  opening a FIFO must not wait for a writer (fstat refuses it). */
+async function openRegular(path: string): Promise<{ fh: FileHandle; size: number } | null> {
   let fh: FileHandle;
   try { fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY); } catch (e) {
     if (isMissing(e)) return null;
@@ -127,7 +127,7 @@ async function openRegular(path: string): Promise<FileHandle | null> {
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw notRegular((k) => (st as unknown as Record<string, () => boolean>)[`is${k}`]!.call(st));
-    return fh;
+    return { fh, size: st.size };
   } catch (e) {
     await fh.close().catch(() => undefined);
     throw fromSystemError(e);
@@ -137,10 +137,11 @@ async function openRegular(path: string): Promise<FileHandle | null> {
 export const nodeFs: FileSystem = {
   async readText(path, opts) {
     const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-    const fh = await openRegular(path);
-    if (!fh) return null;
+    const opened = await openRegular(path);
+    if (!opened) return null;
+    const { fh, size } = opened;
     try {
-      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max);
+      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max, size);
     } catch (e) {
       throw fromSystemError(e);
     } finally {
@@ -152,7 +153,7 @@ export const nodeFs: FileSystem = {
     // made from memory (no disk, no lock that sleeps), and a synchronous read costs one system
     // call where a FileHandle read goes through libuv's thread pool (two thread switches).
     return polledFile<FileHandle>({
-      open: () => openRegular(path),
+      open: async () => (await openRegular(path))?.fh ?? null,
       read: (fh, buf) => readSync(fh.fd, buf, 0, buf.length, 0),
       close: (fh) => fh.close(),
     }, opts?.maxBytes);

@@ -50,19 +50,29 @@ export function isMissing(e: unknown): boolean {
 }
 
 /** Reads with `read` (bytes read into buf, 0 or null at the end) until the end, at most maxBytes
- *  (more is an error, never a cut file), and decodes the whole as UTF-8. */
-export async function readAllText(read: (buf: Uint8Array) => Promise<number | null>, maxBytes: number): Promise<string> {
+ *  (more is an error, never a cut file), and decodes the whole as UTF-8. `size` is the file's size
+ *  from stat: a regular file is then read with one read into a buffer one byte larger (a short read
+ *  is its end); 0 (a /proc file says 0) or a file that grew reads on in chunks until the end. */
+export async function readAllText(read: (buf: Uint8Array) => Promise<number | null>, maxBytes: number, size = 0): Promise<string> {
+  if (size > maxBytes) throw tooBig(maxBytes);
   const chunks: Uint8Array[] = [];
-  let size = 0;
+  let total = 0;
+  if (size > 0) {
+    const buf = new Uint8Array(size + 1);
+    const n = (await read(buf)) ?? 0;
+    if (n <= size) return decodeUtf8(buf.subarray(0, n));
+    chunks.push(buf);
+    total = n;
+  }
   for (;;) {
     const buf = new Uint8Array(16384);
     const n = await read(buf);
     if (!n) break;
-    size += n;
-    if (size > maxBytes) throw tooBig(maxBytes);
+    total += n;
+    if (total > maxBytes) throw tooBig(maxBytes);
     chunks.push(buf.subarray(0, n));
   }
-  const all = new Uint8Array(size);
+  const all = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) { all.set(c, at); at += c.length; }
   return decodeUtf8(all);

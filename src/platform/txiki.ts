@@ -124,16 +124,16 @@ function createSpawner(tjs: Tjs): Spawner {
   return spawner;
 }
 
-/** Opens a regular file for reading; null when it does not exist. stat first: opening a FIFO
- *  would block, /dev/zero never ends. */
-async function openRegular(tjs: Tjs, path: string): Promise<TjsFileHandle | null> {
+/** Opens a regular file for reading, with its size; null when it does not exist. stat first:
+ *  opening a FIFO would block, /dev/zero never ends. */
+async function openRegular(tjs: Tjs, path: string): Promise<{ fh: TjsFileHandle; size: number } | null> {
   let st;
   try { st = await tjs.stat(path); } catch (e) {
     if (isMissing(e)) return null;
     throw fromSystemError(e);
   }
   if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
-  try { return await tjs.open(path, 'r'); } catch (e) {
+  try { return { fh: await tjs.open(path, 'r'), size: st.size }; } catch (e) {
     if (isMissing(e)) return null;
     throw fromSystemError(e);
   }
@@ -143,10 +143,11 @@ function createFs(tjs: Tjs): FileSystem {
   return {
     async readText(path, opts) {
       const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-      const fh = await openRegular(tjs, path);
-      if (!fh) return null;
+      const opened = await openRegular(tjs, path);
+      if (!opened) return null;
+      const { fh, size } = opened;
       try {
-        return await readAllText((buf) => fh.read(buf), max);
+        return await readAllText((buf) => fh.read(buf), max, size);
       } catch (e) {
         throw fromSystemError(e);
       } finally {
@@ -156,7 +157,7 @@ function createFs(tjs: Tjs): FileSystem {
     openPolled(path, opts) {
       // txiki.js has no synchronous read: one positional read on the kept handle per call
       return polledFile<TjsFileHandle>({
-        open: () => openRegular(tjs, path),
+        open: async () => (await openRegular(tjs, path))?.fh ?? null,
         read: async (fh, buf) => (await fh.read(buf, 0)) ?? 0,
         close: (fh) => fh.close(),
       }, opts?.maxBytes);
