@@ -8,11 +8,11 @@ import type {
 } from './ports.ts';
 import { guarded, lineSplitter } from './lines.ts';
 import { cannotStart, judge, ProgramResolver, type Verdict } from './program.ts';
-import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
 import { Utf8Decoder } from './utf8.ts';
 
 const cp = await import('node:child_process');
-const { constants } = await import('node:fs');
+const { constants, readSync } = await import('node:fs');
 const fsp = await import('node:fs/promises');
 const net = await import('node:net');
 const os = await import('node:os');
@@ -114,24 +114,49 @@ export const nodeSpawner: Spawner = {
   },
 };
 
+type FileHandle = Awaited<ReturnType<typeof fsp.open>>;
+
+/** Opens a regular file for reading, with its size; null when it does not exist. O_NONBLOCK:
+ *  opening a FIFO must not wait for a writer (fstat refuses it). */
+async function openRegular(path: string): Promise<{ fh: FileHandle; size: number } | null> {
+  let fh: FileHandle;
+  try { fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY); } catch (e) {
+    if (isMissing(e)) return null;
+    throw fromSystemError(e);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular((k) => (st as unknown as Record<string, () => boolean>)[`is${k}`]!.call(st));
+    return { fh, size: st.size };
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    throw fromSystemError(e);
+  }
+}
+
 export const nodeFs: FileSystem = {
   async readText(path, opts) {
     const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-    let fh: Awaited<ReturnType<typeof fsp.open>>;
-    // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat below refuses it)
-    try { fh = await fsp.open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY); } catch (e) {
-      if (isMissing(e)) return null;
-      throw fromSystemError(e);
-    }
+    const opened = await openRegular(path);
+    if (!opened) return null;
+    const { fh, size } = opened;
     try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw notRegular((k) => (st as unknown as Record<string, () => boolean>)[`is${k}`]!.call(st));
-      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max);
+      return await readAllText(async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead, max, size);
     } catch (e) {
       throw fromSystemError(e);
     } finally {
       await fh.close().catch(() => undefined);
     }
+  },
+  openPolled(path, opts) {
+    // One pread at offset 0 on the open descriptor, synchronously: a sysfs or procfs counter is
+    // made from memory (no disk, no lock that sleeps), and a synchronous read costs one system
+    // call where a FileHandle read goes through libuv's thread pool (two thread switches).
+    return polledFile<FileHandle>({
+      open: async () => (await openRegular(path))?.fh ?? null,
+      read: (fh, buf) => readSync(fh.fd, buf, 0, buf.length, 0),
+      close: (fh) => fh.close(),
+    }, opts?.maxBytes);
   },
   async writeAtomic(path, text) {
     const tmp = `${path}.${process.pid}.tmp`;

@@ -65,11 +65,27 @@ export interface ReadOptions {
   maxBytes?: number;
 }
 
+/** A small kernel file (a /sys or /proc counter) read again and again: opened once, then each
+ *  read() is one read of the whole file from offset 0 (the kernel makes its text anew for every
+ *  read at offset 0) instead of stat + open + read + close. Only for such files: a regular file
+ *  replaced by rename would go on being read from the old one. */
+export interface PolledFile {
+  /** The text as readText gives it; null when it does not exist. A handle that stopped answering
+   *  (ENODEV: the device was removed, perhaps recreated) is closed and the path opened again once.
+   *  Rejects with a ReadError like readText (not a regular file, larger than maxBytes). */
+  read(): Promise<string | null>;
+  /** Closes the handle; read() afterwards answers null. */
+  close(): Promise<void>;
+}
+
 export interface FileSystem {
   /** The file as UTF-8 text (src/platform/utf8.ts: a leading BOM dropped, invalid bytes U+FFFD).
    *  null when it does not exist. Only regular files are read, at most maxBytes: anything else
    *  rejects with a ReadError (src/platform/read-file.ts) whose message is the reason. */
   readText(path: string, opts?: ReadOptions): Promise<string | null>;
+  /** A small kernel file to read often (src/platform/read-file.ts POLLED_MAX_BYTES unless
+   *  maxBytes); nothing is opened before the first read(). */
+  openPolled(path: string, opts?: ReadOptions): PolledFile;
   /** temp file + fsync + rename: readers never see half a file */
   writeAtomic(path: string, text: string): Promise<void>;
   /** plain truncate-and-write (how mwan3track writes its files) */

@@ -6,8 +6,8 @@ import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
 import { ProgramResolver, type ProgramFacts } from './program.ts';
-import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, readAllText } from './read-file.ts';
-import type { Tjs, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
+import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
+import type { Tjs, TjsFileHandle, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
 import { Utf8Decoder } from './utf8.ts';
 
 const encoder = new TextEncoder();
@@ -124,29 +124,43 @@ function createSpawner(tjs: Tjs): Spawner {
   return spawner;
 }
 
+/** Opens a regular file for reading, with its size; null when it does not exist. stat first:
+ *  opening a FIFO would block, /dev/zero never ends. */
+async function openRegular(tjs: Tjs, path: string): Promise<{ fh: TjsFileHandle; size: number } | null> {
+  let st;
+  try { st = await tjs.stat(path); } catch (e) {
+    if (isMissing(e)) return null;
+    throw fromSystemError(e);
+  }
+  if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
+  try { return { fh: await tjs.open(path, 'r'), size: st.size }; } catch (e) {
+    if (isMissing(e)) return null;
+    throw fromSystemError(e);
+  }
+}
+
 function createFs(tjs: Tjs): FileSystem {
   return {
     async readText(path, opts) {
       const max = opts?.maxBytes ?? DEFAULT_MAX_READ_BYTES;
-      // stat first: opening a FIFO would block, /dev/zero never ends
-      let st;
-      try { st = await tjs.stat(path); } catch (e) {
-        if (isMissing(e)) return null;
-        throw fromSystemError(e);
-      }
-      if (!st.isFile) throw notRegular((k) => (st as unknown as Record<string, boolean>)[`is${k}`] === true);
-      let fh;
-      try { fh = await tjs.open(path, 'r'); } catch (e) {
-        if (isMissing(e)) return null;
-        throw fromSystemError(e);
-      }
+      const opened = await openRegular(tjs, path);
+      if (!opened) return null;
+      const { fh, size } = opened;
       try {
-        return await readAllText((buf) => fh.read(buf), max);
+        return await readAllText((buf) => fh.read(buf), max, size);
       } catch (e) {
         throw fromSystemError(e);
       } finally {
         await fh.close().catch(() => undefined);
       }
+    },
+    openPolled(path, opts) {
+      // txiki.js has no synchronous read: one positional read on the kept handle per call
+      return polledFile<TjsFileHandle>({
+        open: async () => (await openRegular(tjs, path))?.fh ?? null,
+        read: async (fh, buf) => (await fh.read(buf, 0)) ?? 0,
+        close: (fh) => fh.close(),
+      }, opts?.maxBytes);
     },
     async writeAtomic(path, text) {
       // tjs.writeFile is not atomic: temp file, fsync, rename

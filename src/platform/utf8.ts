@@ -25,7 +25,14 @@ export class Utf8Decoder {
       if (c > 0xffff) { c -= 0x10000; units.push(0xd800 + (c >> 10), 0xdc00 + (c & 0x3ff)); } else units.push(c);
       if (units.length >= FLUSH_AT) { out += String.fromCharCode(...units); units.length = 0; }
     };
-    for (let i = 0; i < bytes.length; i++) {
+    let i = 0;
+    if (this.needed === 0) {
+      // fast path: child output and config files are mostly ASCII, which maps byte for byte
+      while (i < bytes.length && bytes[i]! < 0x80) i++;
+      for (let at = 0; at < i; at += FLUSH_AT) out += String.fromCharCode.apply(null, bytes.subarray(at, Math.min(i, at + FLUSH_AT)) as unknown as number[]);
+      if (i > 0) this.atStart = false; // an ASCII first character is no byte-order mark
+    }
+    for (; i < bytes.length; i++) {
       const b = bytes[i]!;
       if (this.needed === 0) {
         if (b <= 0x7f) emit(b);

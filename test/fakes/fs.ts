@@ -1,6 +1,6 @@
 // A FileSystem in memory, for tests that exercise code at the Fs port. Directories are implicit
 // (a path prefix); `onWrite` lets a test record the order of writes among other events.
-import type { FileSystem } from '../../src/platform/ports.ts';
+import type { FileSystem, PolledFile } from '../../src/platform/ports.ts';
 
 export interface MemoryFsOptions {
   /** writes throw: proves the code under test only reads */
@@ -22,6 +22,10 @@ export class MemoryFs implements FileSystem {
   }
 
   async readText(p: string) { return this.files.get(p) ?? null; }
+  openPolled(p: string): PolledFile {
+    let closed = false;
+    return { read: async () => (closed ? null : this.files.get(p) ?? null), close: async () => { closed = true; } };
+  }
   async writeAtomic(p: string, t: string) { this.write(p, t); }
   async writeText(p: string, t: string) { this.write(p, t); }
   async mkdirp() { if (this.o.readOnly) throw new Error('read-only'); }

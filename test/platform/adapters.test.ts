@@ -63,6 +63,39 @@ for (const [name, p] of adapters) {
     assert.ok(text && text.includes('Pid:'));
   });
 
+  test(`${name}: a polled file is read anew each time, null while missing, refused like readText, null once closed`, async () => {
+    const f = join(dir, `polled-${name}`);
+    const polled = p.fs.openPolled(f);
+    assert.is(await polled.read(), null);
+    writeFileSync(f, '17\n');
+    assert.is(await polled.read(), '17\n');
+    writeFileSync(f, '123456\n'); // rewritten in place, as the kernel does for every read
+    assert.is(await polled.read(), '123456\n');
+    writeFileSync(f, '9\n');
+    assert.is(await polled.read(), '9\n', 'a shorter text: nothing of the longer one is left');
+    await polled.close();
+    assert.is(await polled.read(), null);
+    for (const [path, why] of [[join(dir, 'adir'), 'is a directory, not a regular file'], [join(dir, 'fifo'), 'is a FIFO, not a regular file'],
+      ['/dev/zero', 'is a character device, not a regular file'], [join(dir, 'big'), 'is larger than 4 KiB']]) {
+      const err = await p.fs.openPolled(path!).read().then(() => null, (e: Error) => e);
+      assert.instance(err, ReadError, path);
+      assert.is(err?.message, why, path);
+    }
+    assert.is(await p.fs.openPolled(join(dir, 'big'), { maxBytes: 5000 }).read(), 'x'.repeat(5000));
+  });
+
+  test(`${name}: a sysfs counter polled through one handle counts up like readText sees it`, async () => {
+    const path = '/sys/class/net/lo/statistics/tx_packets';
+    const polled = p.fs.openPolled(path);
+    const first = Number(await polled.read());
+    execFileSync('ping', ['-c', '2', '-i', '0.01', '-W', '1', '127.0.0.1'], { stdio: 'ignore' });
+    const second = Number(await polled.read());
+    const direct = Number(await p.fs.readText(path));
+    await polled.close();
+    assert.ok(Number.isFinite(first) && second >= first + 2, `${first} → ${second}`);
+    assert.ok(direct >= second, `readText ${direct} ≥ polled ${second}`);
+  });
+
   test(`${name}: a missing program is refused with code ENOENT and its name, before any start`, async () => {
     const before = tjs.spawns.length;
     const err = await p.spawner.run(['wanpulse-no-such-tool', 'call']).then(() => null, (e: Error & { code: string }) => e);
