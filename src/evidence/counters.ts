@@ -4,7 +4,7 @@
 // (src/core/evidence.ts). A device that is missing or unreadable yields no sample, which proves
 // nothing, so probes alone decide, as without evidence.
 import type { CoreEvent } from '../core/events.ts';
-import type { Clock, FileSystem, TimerHandle } from '../platform/ports.ts';
+import type { Clock, FileSystem, PolledFile, TimerHandle } from '../platform/ports.ts';
 
 export const SAMPLE_MS = 100;
 
@@ -19,6 +19,8 @@ export class CounterSampler {
   private next = 0;
   private readonly rxPath: string;
   private readonly txPath: string;
+  /** open from start() to stop(): each sample is one read from offset 0, no open/stat/close */
+  private files: [PolledFile, PolledFile] | null = null;
 
   constructor(private readonly fs: FileSystem, private readonly clock: Clock, readonly iface: string, device: string,
     private readonly emit: (e: CoreEvent) => void) {
@@ -28,6 +30,7 @@ export class CounterSampler {
 
   start(): void {
     this.stopped = false;
+    this.files ??= [this.fs.openPolled(this.rxPath), this.fs.openPolled(this.txPath)];
     this.next = this.clock.nowMs();
     this.arm();
   }
@@ -36,6 +39,8 @@ export class CounterSampler {
     this.stopped = true;
     if (this.timer) this.clock.clearTimer(this.timer);
     this.timer = null;
+    for (const f of this.files ?? []) void f.close();
+    this.files = null;
   }
 
   private arm(): void {
@@ -51,10 +56,11 @@ export class CounterSampler {
   }
 
   async sample(): Promise<void> {
-    if (this.busy) return; // a slow read: skip, never queue
+    const files = this.files;
+    if (this.busy || !files) return; // a slow read: skip, never queue
     this.busy = true;
     try {
-      const [rx, tx] = await Promise.all([this.fs.readText(this.rxPath), this.fs.readText(this.txPath)]);
+      const [rx, tx] = await Promise.all([files[0].read(), files[1].read()]);
       const rxPackets = Number(rx);
       const txPackets = Number(tx);
       if (this.stopped || rx === null || tx === null || !Number.isFinite(rxPackets) || !Number.isFinite(txPackets)) return;
