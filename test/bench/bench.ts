@@ -10,7 +10,7 @@ import { DEFAULT_LAB_HEALTH, ROOT, buildBundle, daemonRuntime, rssKb, waitStatus
 import { failoverFloors, type Profile } from '../lab/floors.ts';
 import { installProbeCounters } from '../lab/probe-count.ts';
 import type { FaultName } from '../lab/scenario.ts';
-import { DEFAULT_SCENARIO_OPTIONS, SCENARIO_NAMES, runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from '../lab/scenarios.ts';
+import { DEFAULT_SCENARIO_OPTIONS, SCENARIO_NAMES, UNDER_TEST, runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from '../lab/scenarios.ts';
 import { startSession, stopSession, type Session } from '../lab/session.ts';
 import { preflight } from '../lab/topology.ts';
 import { markdown, summaries } from './table.ts';
@@ -69,7 +69,7 @@ const r0 = (v: number | null | undefined) => (v === null || v === undefined ? '�
 
 /** One line per finished scenario, as the bench goes. */
 function brief(r: ScenarioResult): string {
-  const probes = `probes/s under test ${r.probes.steady.perUplink['under test']?.requestsPerS.toFixed(1) ?? '–'}, CPU ${r.cpuPct.toFixed(2)} %`;
+  const probes = `probes/s under test ${r.probes.steady.perUplink[UNDER_TEST]?.requestsPerS.toFixed(1) ?? '–'}, CPU ${r.cpuPct.toFixed(2)} %`;
   if (r.endurance) {
     const e = r.endurance;
     const q = e.queue ? `, queue median ${r0(e.queue.medianMs)} ms max ${r0(e.queue.maxMs)} ms` : '';
