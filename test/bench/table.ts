@@ -32,6 +32,8 @@ const FIGURES: Figure[] = [
   { key: 'recoveryMs', label: 'recovery (restore → online decision)', floor: 'recovery' },
   { key: 'backInRouteMs', label: 'back in the route (restore → route)', floor: 'recovery' },
   { key: 'mqttMs', label: 'MQTT event after the decision', target: () => '≤ 100' },
+  // not a result: how uncertain the fault's moment (the start of every figure above) was
+  { key: 'injectLagMs', label: 'fault command issued → returned (uncertainty of the start)' },
 ];
 
 export type FigureSummaries = Partial<Record<ScenarioName, Partial<Record<Profile, Record<string, Summary>>>>>;

@@ -15,24 +15,30 @@ export interface ActiveFault {
   uplink: Uplink;
   /** epoch ms when the fault took effect (the command returned) */
   at: number;
+  /** epoch ms just before the command that makes the fault was started: it took effect between
+   *  this and `at` (on a loaded machine `at − issuedAt` is the uncertainty of every figure) */
+  issuedAt?: number;
   describe: string;
 }
 
 const TABLE = 'wplab_fault';
 
-async function replaceFaultTable(up: Uplink, chains: string): Promise<void> {
+/** Returns the time just before the command that puts the new table in place. */
+async function replaceFaultTable(up: Uplink, chains: string): Promise<number> {
   await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', TABLE]));
+  const issuedAt = Date.now();
   await must(inNs(up.ns, ['nft', '-f', '-']), { input: `table ip ${TABLE} {\n${chains}}\n` });
+  return issuedAt;
 }
 
 /** Drops everything the uplink forwards and its WireGuard traffic: the line is dead. */
 export async function cut(up: Uplink): Promise<ActiveFault> {
-  await replaceFaultTable(up, [
+  const issuedAt = await replaceFaultTable(up, [
     ' chain cut_forward { type filter hook forward priority -10; drop; }',
     ` chain cut_input { type filter hook input priority -10; udp dport ${ADDR.wgPort} drop; }`,
     ` chain cut_output { type filter hook output priority -10; udp sport ${ADDR.wgPort} drop; }`,
   ].join('\n') + '\n');
-  return { kind: 'cut', uplink: up, at: Date.now(), describe: `${up.name} cut (all traffic dropped)` };
+  return { kind: 'cut', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} cut (all traffic dropped)` };
 }
 
 /** Which way: `up` is from the LAN towards the internet (main → uplink router → ISP), `down` back. */
@@ -43,14 +49,14 @@ export type Direction = 'up' | 'down';
  *  the ISP); `down`: nothing comes back (nothing is forwarded from the ISP, the router's WireGuard
  *  datagrams to main are dropped). Either way main's device receives nothing while it sends. */
 export async function oneway(up: Uplink, dir: Direction): Promise<ActiveFault> {
-  await replaceFaultTable(up, dir === 'up' ? [
+  const issuedAt = await replaceFaultTable(up, dir === 'up' ? [
     ' chain cut_forward { type filter hook forward priority -10; oifname "isp0" drop; }',
     ` chain cut_input { type filter hook input priority -10; udp dport ${ADDR.wgPort} drop; }`,
   ].join('\n') + '\n' : [
     ' chain cut_forward { type filter hook forward priority -10; iifname "isp0" drop; }',
     ` chain cut_output { type filter hook output priority -10; udp sport ${ADDR.wgPort} drop; }`,
   ].join('\n') + '\n');
-  return { kind: 'oneway', uplink: up, at: Date.now(), describe: `${up.name} ${dir === 'up' ? 'upstream' : 'downstream'} dead (one-way cut)` };
+  return { kind: 'oneway', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ${dir === 'up' ? 'upstream' : 'downstream'} dead (one-way cut)` };
 }
 
 /** Drops lossPct % of the packets the uplink router forwards to the ISP (`up`, the default: also
@@ -59,23 +65,25 @@ export async function oneway(up: Uplink, dir: Direction): Promise<ActiveFault> {
 export async function loss(up: Uplink, lossPct: number, dir: Direction | 'both' = 'up'): Promise<ActiveFault> {
   const pct = Math.max(0, Math.min(100, Math.round(lossPct)));
   const match = dir === 'up' ? 'oifname "isp0" ' : dir === 'down' ? 'iifname "isp0" ' : '';
-  await replaceFaultTable(up, ` chain cut_forward { type filter hook forward priority -10; ${match}numgen random mod 100 < ${pct} drop; }\n`);
+  const issuedAt = await replaceFaultTable(up, ` chain cut_forward { type filter hook forward priority -10; ${match}numgen random mod 100 < ${pct} drop; }\n`);
   const way = dir === 'up' ? '' : dir === 'down' ? ', downstream' : ', both directions';
-  return { kind: 'loss', uplink: up, at: Date.now(), describe: `${up.name} ${pct} % random loss${way}` };
+  return { kind: 'loss', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ${pct} % random loss${way}` };
 }
 
 /** Kills the uplink router's wireguard-go: the tunnel device disappears on that side. */
 export async function killPeer(lab: Lab, up: Uplink): Promise<ActiveFault> {
   const child = lab.upWg.get(up.upDev);
+  const issuedAt = Date.now();
   if (child) await lab.procs.stop(child, 1000);
   lab.upWg.delete(up.upDev);
-  return { kind: 'peer-killed', uplink: up, at: Date.now(), describe: `${up.name} WireGuard peer killed` };
+  return { kind: 'peer-killed', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} WireGuard peer killed` };
 }
 
 /** Takes the uplink router's ISP link down (its default route goes with it). */
 export async function ispDown(up: Uplink): Promise<ActiveFault> {
+  const issuedAt = Date.now();
   await must(['ip', '-n', up.ns, 'link', 'set', 'isp0', 'down']);
-  return { kind: 'isp-down', uplink: up, at: Date.now(), describe: `${up.name} ISP link down` };
+  return { kind: 'isp-down', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ISP link down` };
 }
 
 /** Undoes a fault; returns the epoch ms when the uplink works again from the lab's side. */

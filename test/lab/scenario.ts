@@ -31,6 +31,9 @@ export interface FailoverResult {
   /** restore → the uplink is back in the default route */
   backInRouteMs: number | null;
   injectedAt: number;
+  /** how long the command that made the fault took (issued → returned): the fault took effect
+   *  somewhere in it, so every figure from the fault is uncertain by this much */
+  injectLagMs: number | null;
   restoredAt: number;
 }
 
@@ -97,7 +100,7 @@ export async function failover(s: Session, client: TrafficClient | null, up: Upl
   const online = await until(() => { s.status.poll(); return s.status.find(up.name, 'online', restoredAt); }, timeoutMs);
   const back = await until(() => s.route.find(restoredAt, (u) => u.includes(up.name)), timeoutMs);
   return {
-    fault, uplink: up.name, injectedAt: t0, restoredAt,
+    fault, uplink: up.name, injectedAt: t0, injectLagMs: f.issuedAt === undefined ? null : t0 - f.issuedAt, restoredAt,
     detectMs: down ? down.at - t0 : null,
     switchMs: routed ? routed.at - t0 : null,
     outageMs: client && streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,

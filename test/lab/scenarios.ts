@@ -257,7 +257,7 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
       }
       let r: FailoverRun;
       if (offlineBefore) {
-        r = { fault, uplink: up.name, injectedAt: Date.now(), restoredAt: Date.now(), detectMs: null, switchMs: null, outageMs: null, mqttMs: null,
+        r = { fault, uplink: up.name, injectedAt: Date.now(), injectLagMs: null, restoredAt: Date.now(), detectMs: null, switchMs: null, outageMs: null, mqttMs: null,
           mqttStateMs: null, tcpMovedMs: null, recoveryMs: null, backInRouteMs: null, offlineBefore, queueAtCutMs };
       } else {
         r = { ...await failover(s, client, up, { fault, holdMs: 500 }), ...(queueAtCutMs === undefined ? {} : { queueAtCutMs }) };
