@@ -20,7 +20,7 @@ test('an idle cut with traffic evidence waits for IDLE_WAIT_MS, then the next co
 
 test('busy and saturated uplinks, and the stream outage after the route change', () => {
   assert.equal(r(activeDetect()), [310, 410]);
-  assert.equal(r(degradedDetect()), [500, 600]);
+  assert.equal(r(degradedDetect(h)), [300, 600]);
   assert.equal(r(outage(activeDetect())), [330, 440]);
   assert.equal(r(failoverFloors(h, 'baseline', 'busy').detect), [700, 900]);
   assert.equal(r(failoverFloors(h, 'evidence', 'idle').switchover), [810, 1130]);

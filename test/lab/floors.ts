@@ -51,9 +51,12 @@ export function activeDetect(): Range {
 }
 
 /** A cut of an uplink that is already degraded (probes late behind a full queue, alive by its
- *  evidence): evidence expires EVIDENCE_MS after the last packet came in, seen at the next sample. */
-export function degradedDetect(): Range {
-  return range(EVIDENCE_MS, EVIDENCE_MS + SAMPLE_MS);
+ *  late replies and its ACKs): after the cut nothing comes in; the late-reply evidence expires
+ *  EVIDENCE_MS after the last reply, which came 0 to one interval before the cut (a round's
+ *  replies arrive together), and is seen at the next sample. The ACKs' rx evidence ends sooner
+ *  (fewer than RX_MIN_PACKETS in the window) at the upload's ACK rate. */
+export function degradedDetect(h: LabHealth): Range {
+  return range(EVIDENCE_MS - h.intervalMs, EVIDENCE_MS + SAMPLE_MS);
 }
 
 /** The 10 ms stream's longest silence: until the decision, the route change, then its next
@@ -69,7 +72,7 @@ export interface FailoverFloors { detect: Range; switchover: Range; outage: Rang
 
 export function failoverFloors(h: LabHealth, profile: Profile, traffic: 'idle' | 'busy' | 'saturated'): FailoverFloors {
   const detect = profile === 'baseline' ? probeDetect(h)
-    : traffic === 'idle' ? idleDetect(h) : traffic === 'saturated' ? degradedDetect() : activeDetect();
+    : traffic === 'idle' ? idleDetect(h) : traffic === 'saturated' ? degradedDetect(h) : activeDetect();
   return { detect, switchover: plus(detect, 0, SWITCH_MS), outage: outage(detect), recovery: recovery(h) };
 }
 
