@@ -95,8 +95,9 @@ export interface EnduranceResult {
 }
 
 export interface FailoverRun extends FailoverResult {
-  /** the uplink was already offline when the fault was due (a false failover before it) */
-  offlineBefore?: boolean;
+  /** why the fault was not injected (cut-under-load: the uplink was offline, a false failover
+   *  under the upload, or the queue did not hold 1 s because the upload had moved away after one) */
+  skipped?: string;
   /** queueing delay of the line when the cut came (cut-under-load) */
   queueAtCutMs?: number | null;
 }
@@ -234,7 +235,8 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
       const up = traffic === 'saturated' ? lab.uplinks[0] : lab.uplinks[i % 2]!;
       let client: TrafficClient | null = null;
       let queueAtCutMs: number | null | undefined;
-      let offlineBefore = false;
+      const t0 = Date.now();
+      let skipped: string | undefined;
       if (traffic === 'busy') {
         client = await startClient(lab, { streamOn: up.name, long: true, longOn: up.name });
         await client.waitFor((e) => e.ev === 'via' && e.flow === 'long', 5000);
@@ -253,19 +255,21 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
       await steady.stop(roleOf(up));
       if (traffic === 'saturated') {
         queueAtCutMs = queueNow(s, up, Date.now() - 1000);
-        offlineBefore = stateOf(s, up.name) === 'offline';
+        if (stateOf(s, up.name) === 'offline') skipped = 'offline before the cut (a false failover under the upload)';
+        else if ((queueAtCutMs ?? 0) < 1000) skipped = 'queue < 1 s at the cut (the upload had moved away after a false failover)';
+        if (!skipped && transitionsIn(s, up.name, t0, Date.now()).offline > 0) skipped = 'went offline while the queue filled (a false failover under the upload)';
       }
       let r: FailoverRun;
-      if (offlineBefore) {
+      if (skipped) {
         r = { fault, uplink: up.name, injectedAt: Date.now(), injectLagMs: null, restoredAt: Date.now(), detectMs: null, switchMs: null, outageMs: null, mqttMs: null,
-          mqttStateMs: null, tcpMovedMs: null, recoveryMs: null, backInRouteMs: null, offlineBefore, queueAtCutMs };
+          mqttStateMs: null, tcpMovedMs: null, recoveryMs: null, backInRouteMs: null, skipped, queueAtCutMs };
       } else {
         r = { ...await failover(s, client, up, { fault, holdMs: 500 }), ...(queueAtCutMs === undefined ? {} : { queueAtCutMs }) };
       }
       if (client) await lab.procs.stop(client.child, 1000);
       runs.push(r);
       const q = r.queueAtCutMs === undefined ? '' : `, queue at the cut ${fmt(r.queueAtCutMs)} ms`;
-      o.log(offlineBefore ? `  run ${i + 1}/${o.runs} ${up.name}: already offline before the cut (false failover under load)${q}`
+      o.log(skipped ? `  run ${i + 1}/${o.runs} ${up.name}: not cut: ${skipped}${q}`
         : `  run ${i + 1}/${o.runs} ${up.name}: detect ${fmt(r.detectMs)} ms, switch ${fmt(r.switchMs)} ms, outage ${fmt(r.outageMs)} ms, tcp moved ${fmt(r.tcpMovedMs)} ms, recovery ${fmt(r.recoveryMs)} ms, mqtt ${fmt(r.mqttMs)} ms${q}`);
       if (traffic === 'saturated') await sleep(o.queueMs); // the queue drains
       else await restoreAll(lab);
@@ -275,8 +279,8 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
   } finally {
     if (limit) await restore(lab, limit);
   }
-  const before = runs.filter((r) => r.offlineBefore).length;
-  if (before) notes.push(`${before} of ${runs.length} runs: the uplink was offline before the cut (a false failover under the saturated upload)`);
+  const skippedRuns = runs.filter((r) => r.skipped).length;
+  if (skippedRuns) notes.push(`${skippedRuns} of ${runs.length} runs not cut: a false failover under the saturated upload came first (details in the JSON, runs[].skipped)`);
   return runs;
 }
 
