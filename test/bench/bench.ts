@@ -1,163 +1,156 @@
-// `npm run bench`: repeated failovers with random cut phases, false failovers under random loss,
-// the daemon's CPU and memory, the bundle size. Figures are printed beside the floor an ideal
-// tracker with the same settings could reach, as a markdown table, and written to
-// test/bench/results/latest.json. Targets are benchmarked here, never asserted.
+// `npm run bench`: the lab's scenarios (test/lab/scenarios.ts) — failovers at random phases, and
+// long periods on a working but bad uplink — for the new algorithm (profile `evidence`) and the
+// baseline (`baseline`: traffic_evidence 0) in one run, one session after the other. Figures are
+// printed beside the floor an ideal tracker with the same settings could reach and the target,
+// as markdown (test/bench/table.ts), and written to test/bench/results/latest.json. Targets are
+// benchmarked here, never asserted.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, buildBundle, cpuSeconds, daemonRuntime, rssKb, waitStatus } from '../lab/daemon.ts';
-import { loss, restore, restoreAll } from '../lab/faults.ts';
-import { failover, floors, type FailoverResult, type FaultName, type Range } from '../lab/scenario.ts';
+import { DEFAULT_LAB_HEALTH, ROOT, buildBundle, daemonRuntime, rssKb, waitStatus } from '../lab/daemon.ts';
+import { failoverFloors, type Profile } from '../lab/floors.ts';
+import { installProbeCounters } from '../lab/probe-count.ts';
+import type { FaultName } from '../lab/scenario.ts';
+import { DEFAULT_SCENARIO_OPTIONS, SCENARIO_NAMES, UNDER_TEST, runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from '../lab/scenarios.ts';
 import { startSession, stopSession, type Session } from '../lab/session.ts';
-import { DEFAULT_LAB_HEALTH } from '../lab/daemon.ts';
-import { sleep } from '../lab/sh.ts';
 import { preflight } from '../lab/topology.ts';
-import { startClient } from '../lab/traffic.ts';
-import { perHour, summarize, type Summary } from './stats.ts';
+import { markdown, summaries } from './table.ts';
 
 const USAGE = `usage: npm run bench [-- options]
-  --runs N          failovers to measure (default 20)
-  --fault KIND      cut | peer-killed | isp-down (default cut)
-  --loss-s N        seconds of each random-loss period (default 180)
-  --loss-pcts LIST  loss percentages to try on a healthy uplink (default 1,5,20)
-  --no-loss         skip the random-loss periods
-  --profile NAME    evidence (default: traffic evidence on) | baseline (traffic_evidence 0: probes alone)
+  --scenario NAME   run only this scenario (repeatable, or a comma list); default all:
+                    ${SCENARIO_NAMES.join(', ')}
+  --profile NAME    only evidence (traffic evidence on) or baseline (traffic_evidence 0: probes
+                    alone); default both, one after the other
+  --runs N          failovers per failover scenario (default ${DEFAULT_SCENARIO_OPTIONS.runs})
+  --fault KIND      the fault of cut-idle and cut-busy: cut | peer-killed | isp-down (default cut)
+  --loss-s N        seconds of each loss scenario (default ${DEFAULT_SCENARIO_OPTIONS.lossMs / 1000}; 3600 for the issue's hour)
+  --upload-s N      seconds of the saturated upload (default ${DEFAULT_SCENARIO_OPTIONS.uploadMs / 1000})
+  --spike-s N       seconds the RTT spike is held after its ramp (default ${DEFAULT_SCENARIO_OPTIONS.spikeMs / 1000})
+  --no-loss         leave out the loss scenarios
   --json FILE       write every figure there (default test/bench/results/latest.json)`;
 
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+/** Every value of a repeatable option (each may be a comma list). */
+function args(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length - 1; i++) if (argv[i] === name) out.push(...argv[i + 1]!.split(',').map((x) => x.trim()).filter(Boolean));
+  return out;
+}
+const arg = (argv: string[], name: string) => args(argv, name).at(-1);
+
+function seconds(argv: string[], name: string, dfltMs: number): number {
+  const v = arg(argv, name);
+  if (v === undefined) return dfltMs;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 24 * 3600) throw new Error(`${name} needs seconds (0 < N ≤ 86400), not ${v}`);
+  return n * 1000;
 }
 
-interface LossResult { lossPct: number; durationMs: number; falseFailovers: number; perHour: number }
+interface Parsed { scenarios: ScenarioName[]; profiles: Profile[]; o: Omit<ScenarioOptions, 'log' | 'stopped'>; json: string | undefined }
 
-async function lossPeriod(s: Session, lossPct: number, durationMs: number): Promise<LossResult> {
-  const up = s.lab.uplinks[0];
-  const f = await loss(up, lossPct);
-  // bounded loop: one status poll per second for the whole period
-  for (let i = 0; i < Math.ceil(durationMs / 1000) && Date.now() - f.at < durationMs; i++) {
-    await sleep(Math.min(1000, durationMs - (Date.now() - f.at)));
-    s.status.poll();
+function parse(argv: string[]): Parsed {
+  const asked = args(argv, '--scenario');
+  const unknown = asked.filter((n) => !(SCENARIO_NAMES as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')} (known: ${SCENARIO_NAMES.join(', ')})`);
+  let scenarios = (asked.length ? SCENARIO_NAMES.filter((n) => asked.includes(n)) : [...SCENARIO_NAMES]) as ScenarioName[];
+  if (argv.includes('--no-loss')) scenarios = scenarios.filter((n) => !n.startsWith('loss-'));
+  const p = arg(argv, '--profile');
+  if (p !== undefined && p !== 'evidence' && p !== 'baseline') throw new Error(`unknown profile ${p} (evidence | baseline)`);
+  const fault = (arg(argv, '--fault') ?? 'cut') as FaultName;
+  if (!['cut', 'peer-killed', 'isp-down'].includes(fault)) throw new Error(`unknown fault ${fault}`);
+  const runs = Number(arg(argv, '--runs') ?? DEFAULT_SCENARIO_OPTIONS.runs);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new Error('--runs needs a whole number 1…1000');
+  return {
+    scenarios, profiles: p ? [p] : ['evidence', 'baseline'], json: arg(argv, '--json'),
+    o: { ...DEFAULT_SCENARIO_OPTIONS, runs, fault, lossMs: seconds(argv, '--loss-s', DEFAULT_SCENARIO_OPTIONS.lossMs),
+      uploadMs: seconds(argv, '--upload-s', DEFAULT_SCENARIO_OPTIONS.uploadMs), spikeMs: seconds(argv, '--spike-s', DEFAULT_SCENARIO_OPTIONS.spikeMs) },
+  };
+}
+
+const r0 = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v)}`);
+
+/** One line per finished scenario, as the bench goes. */
+function brief(r: ScenarioResult): string {
+  const probes = `probes/s under test ${r.probes.steady.perUplink[UNDER_TEST]?.requestsPerS.toFixed(1) ?? '–'}, CPU ${r.cpuPct.toFixed(2)} %`;
+  if (r.endurance) {
+    const e = r.endurance;
+    const q = e.queue ? `, queue median ${r0(e.queue.medianMs)} ms max ${r0(e.queue.maxMs)} ms` : '';
+    return `${r.scenario} (${r.profile}): ${e.offline} offline, ${e.degraded} degraded in ${(e.durationMs / 1000).toFixed(0)} s${q}; ${probes}`;
   }
-  const end = await restore(s.lab, f);
-  const fromStatus = s.status.transitions.filter((t) => t.iface === up.name && t.to === 'offline' && t.at >= f.at && t.at <= end).length;
-  const fromMqtt = s.mqtt.events().filter((t) => t.iface === up.name && t.to === 'offline' && t.at >= f.at && t.at <= end).length;
-  const count = Math.max(fromStatus, fromMqtt);
-  // let a possibly offline uplink come back before the next period
-  await waitStatus(s.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 30_000);
-  return { lossPct, durationMs: end - f.at, falseFailovers: count, perHour: perHour(count, end - f.at) };
+  const s = summaries([r])[r.scenario]?.[r.profile];
+  return `${r.scenario} (${r.profile}): detection p95 ${r0(s?.detectMs?.p95)} ms, outage p95 ${r0(s?.outageMs?.p95)} ms; ${probes}`;
 }
-
-const fmt = (v: number | null) => (v === null ? '–' : `${Math.round(v)}`);
-const row = (name: string, s: Summary, floor?: Range, target?: string) =>
-  `| ${name} | ${fmt(s.median)} | ${fmt(s.p95)} | ${fmt(s.max)} | ${floor ? `${floor.min} / ${floor.median} / ${floor.max}` : '–'} | ${target ?? ''} | ${s.n} |`;
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  if (args.includes('--help')) { console.log(USAGE); return 0; }
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) { console.log(USAGE); return 0; }
+  let parsed: Parsed;
+  try { parsed = parse(argv); } catch (e) { console.error(`bench: ${(e as Error).message}\n${USAGE}`); return 2; }
   const why = await preflight();
   if (why) { console.error(`bench: cannot run: ${why}`); return 1; }
-  const runs = Math.max(1, Math.min(1000, Number(arg(args, '--runs') ?? 20)));
-  const fault = (arg(args, '--fault') ?? 'cut') as FaultName;
-  if (!['cut', 'peer-killed', 'isp-down'].includes(fault)) { console.error(`bench: unknown fault ${fault}`); return 2; }
-  const lossMs = Number(arg(args, '--loss-s') ?? 180) * 1000;
-  const lossPcts = args.includes('--no-loss') ? [] : (arg(args, '--loss-pcts') ?? '1,5,20').split(',').map(Number).filter((n) => n > 0 && n <= 100);
+  const { scenarios, profiles, o } = parsed;
 
   console.log('bench: building the bundle');
   const bundleBytes = await buildBundle();
-  // Cuts come every few seconds, far inside the 300 s flap window: with damping on, each recovery
-  // would wait twice as long as the one before. The timing runs measure the undamped tracker;
-  // damping itself is covered by the core's tests.
-  const profile = arg(args, '--profile') ?? 'evidence';
-  if (!['evidence', 'baseline'].includes(profile)) { console.error(`bench: unknown profile ${profile}`); return 2; }
-  const session = await startSession({ bundleBytes, health: { ...DEFAULT_LAB_HEALTH, flapWindowS: 0, trafficEvidence: profile !== 'baseline' } });
-  console.log(`bench: profile ${profile}`);
-  console.log('bench: flap damping off for the timing runs (flap_window_s 0); other settings are the defaults');
+  const runtime = (await daemonRuntime())[0]!.endsWith('tjs') ? 'txiki.js' : `Node.js ${process.version}`;
+  const results: ScenarioResult[] = [];
+  const rssMaxKb: Partial<Record<Profile, number>> = {};
+  let targetsPerUplink = 0;
+  let session: Session | null = null;
   let interrupted = false;
-  const onSignal = () => { interrupted = true; console.error('\nbench: interrupted, cleaning up'); void stopSession(session).then(() => process.exit(130)); };
+  const onSignal = () => {
+    interrupted = true;
+    console.error('\nbench: interrupted, cleaning up');
+    void (session ? stopSession(session) : Promise.resolve()).then(() => process.exit(130));
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const pid = session.daemon.pid;
-    const online = await waitStatus(session.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
-    if (!online) throw new Error('wanpulse did not report both uplinks online');
-    const cpu0 = cpuSeconds(pid);
-    const wall0 = Date.now();
-    let rssMax = rssKb(pid);
-    const rssTimer = setInterval(() => { try { rssMax = Math.max(rssMax, rssKb(pid)); } catch { /* exited */ } }, 1000);
-
-    const results: FailoverResult[] = [];
-    for (let i = 0; i < runs && !interrupted; i++) {
-      const up = session.lab.uplinks[i % 2]!;
-      const client = await startClient(session.lab, { streamOn: up.name, long: true, longOn: up.name });
-      await client.waitFor((e) => e.ev === 'via' && e.flow === 'long', 5000);
-      await sleep(500 + Math.random() * 1000); // random phase against the probe rounds
-      const r = await failover(session, client, up, { fault, holdMs: 500 });
-      await session.lab.procs.stop(client.child, 1000);
-      results.push(r);
-      console.log(`run ${String(i + 1).padStart(3)}/${runs} ${r.uplink} ${fault}: detect ${fmt(r.detectMs)} ms, switch ${fmt(r.switchMs)} ms, outage ${fmt(r.outageMs)} ms, tcp moved ${fmt(r.tcpMovedMs)} ms, recovery ${fmt(r.recoveryMs)} ms, mqtt event ${fmt(r.mqttMs)} ms (state ${fmt(r.mqttStateMs)} ms)`);
-      await restoreAll(session.lab);
-      await waitStatus(session.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000);
-      await sleep(300);
-    }
-
-    const lossResults: LossResult[] = [];
-    for (const pct of lossPcts) {
+    for (const profile of profiles) {
       if (interrupted) break;
-      console.log(`loss: ${pct} % on ${session.lab.uplinks[0].name} for ${lossMs / 1000} s`);
-      const l = await lossPeriod(session, pct, lossMs);
-      lossResults.push(l);
-      console.log(`loss: ${pct} %: ${l.falseFailovers} failover(s) in ${(l.durationMs / 1000).toFixed(0)} s (${l.perHour.toFixed(1)} per hour)`);
+      // Cuts come every few seconds, far inside the 300 s flap window: with damping on, each
+      // recovery would wait twice as long as the one before. The timing runs measure the
+      // undamped tracker; damping itself is covered by the core's tests.
+      const s = session = await startSession({ bundleBytes, health: { ...DEFAULT_LAB_HEALTH, flapWindowS: 0, trafficEvidence: profile !== 'baseline' } });
+      targetsPerUplink = s.lab.net?.tunnels[0]?.trackIps.length ?? 2;
+      console.log(`bench: profile ${profile} (traffic_evidence ${profile === 'baseline' ? 0 : 1}); flap damping off (flap_window_s 0), other settings the defaults`);
+      if (!await waitStatus(s.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000)) throw new Error('wanpulse did not report both uplinks online');
+      await installProbeCounters(s.lab);
+      let rss = rssKb(s.daemon.pid);
+      const rssTimer = setInterval(() => { try { rss = Math.max(rss, rssKb(s.daemon.pid)); } catch { /* exited */ } }, 1000);
+      try {
+        for (const name of scenarios) {
+          if (interrupted) break;
+          console.log(`${name} (${profile}):`);
+          const r = await runScenario(s, name, profile, { ...o, log: (l) => console.log(l), stopped: () => interrupted });
+          results.push(r);
+          console.log(brief(r));
+        }
+      } finally {
+        clearInterval(rssTimer);
+        rssMaxKb[profile] = rss;
+      }
+      if (!interrupted) await stopSession(s);
+      session = null;
     }
+    if (interrupted) return 130;
 
-    clearInterval(rssTimer);
-    const cpuPct = ((cpuSeconds(pid) - cpu0) * 1000 / (Date.now() - wall0)) * 100;
-    const fl = floors(session.health);
-    const pick = (k: keyof FailoverResult) => results.map((r) => r[k] as number | null);
-    const sum = {
-      detectMs: summarize(pick('detectMs')), switchMs: summarize(pick('switchMs')), outageMs: summarize(pick('outageMs')),
-      tcpMovedMs: summarize(pick('tcpMovedMs')), recoveryMs: summarize(pick('recoveryMs')), backInRouteMs: summarize(pick('backInRouteMs')),
-      mqttMs: summarize(pick('mqttMs')), mqttStateMs: summarize(pick('mqttStateMs')),
-    };
-    const runtime = (await daemonRuntime())[0]!.endsWith('tjs') ? 'txiki.js' : `Node.js ${process.version}`;
-    const h = session.health;
-    const table = [
-      `Failover in the lab (${results.length} × ${fault}, random phase; interval ${h.intervalMs} ms, timeout ${h.timeoutMs} ms, down ${h.down}, up ${h.up}; daemon under ${runtime}):`,
-      '',
-      '| figure (ms) | median | p95 | max | floor min / median / max | target | n |',
-      '|---|---|---|---|---|---|---|',
-      row('detection (fault → offline decision)', sum.detectMs, fl.detect, 'p95 ≤ 1000'),
-      row('switchover (fault → route changed)', sum.switchMs, fl.detect),
-      row('outage seen by a 10 ms UDP stream', sum.outageMs, fl.detect, 'p95 ≤ 1500'),
-      row('long-lived TCP flow on the other uplink', sum.tcpMovedMs),
-      row('recovery (restore → online decision)', sum.recoveryMs, fl.recovery),
-      row('back in the route (restore → route)', sum.backInRouteMs, fl.recovery),
-      row('MQTT event after the decision', sum.mqttMs, undefined, '≤ 100'),
-      row('MQTT retained uplink state after the decision', sum.mqttStateMs),
-      '',
-      '| random loss on a healthy uplink | observed | duration | false failovers per hour | target |',
-      '|---|---|---|---|---|',
-      ...lossResults.map((l) => `| ${l.lossPct} % | ${l.falseFailovers} | ${(l.durationMs / 1000).toFixed(0)} s | ${l.perHour.toFixed(1)} | ${l.lossPct === 5 ? '0' : ''} |`),
-      '',
-      `| resource | value | target |`,
-      '|---|---|---|',
-      `| daemon CPU (2 uplinks × 2 targets, % of one core) | ${cpuPct.toFixed(2)} % | ≤ 2 % |`,
-      `| daemon RSS (max) | ${(rssMax / 1024).toFixed(1)} MB | |`,
-      `| bundle dist/wanpulse.js | ${(bundleBytes / 1024).toFixed(1)} KB | ≤ 150 KB |`,
-    ].join('\n');
-    console.log('\n' + table);
+    const h = DEFAULT_LAB_HEALTH;
+    console.log('\n' + markdown(results, { ...h, runtime, targetsPerUplink, rssMaxKb, bundleBytes }));
     const dir = join(ROOT, 'test/bench/results');
     mkdirSync(dir, { recursive: true });
-    const file = arg(args, '--json') ?? join(dir, 'latest.json');
+    const file = parsed.json ?? join(dir, 'latest.json');
     writeFileSync(file, JSON.stringify({
-      at: new Date().toISOString(), runtime, profile, health: h, fault, floors: fl, summary: sum, runs: results,
-      loss: lossResults, cpuPct, rssMaxKb: rssMax, bundleBytes,
+      at: new Date().toISOString(), runtime, health: h, profiles, scenarios,
+      options: { runs: o.runs, fault: o.fault, lossMs: o.lossMs, uploadMs: o.uploadMs, spikeMs: o.spikeMs, spikeRampMs: o.spikeRampMs,
+        spikeRttMs: o.spikeRttMs, rateKbit: o.rateKbit, queueMs: o.queueMs, uploadKbit: o.uploadKbit },
+      floors: Object.fromEntries(profiles.map((p) => [p, { idle: failoverFloors(h, p, 'idle'), busy: failoverFloors(h, p, 'busy'), saturated: failoverFloors(h, p, 'saturated') }])),
+      summary: summaries(results), results, rssMaxKb, bundleBytes,
     }, null, 2) + '\n');
     console.log(`\nbench: wrote ${file}`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!interrupted) await stopSession(session);
+    if (session && !interrupted) await stopSession(session);
   }
 }
 

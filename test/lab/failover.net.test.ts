@@ -2,7 +2,7 @@
 // back, or merely loses some packets. Needs root and network namespaces; skips loudly otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { loss, restore } from './faults.ts';
+import { loss, oneway, restore, type Direction } from './faults.ts';
 import { failover, type FailoverResult } from './scenario.ts';
 import { startOnlineSession, stopSession, type Session } from './session.ts';
 import { sleep } from './sh.ts';
@@ -102,6 +102,28 @@ if (why) {
     const states = s!.mqtt.messages.filter((m) => m.topic === 'wanpulse/lab/uplink/wg1').map((m) => (JSON.parse(m.payload) as { state: string }).state);
     assert.ok(states.includes('offline') && states.at(-1) === 'online', `uplink/wg1 states: ${states.join(' ')}`);
   });
+
+  // Only one direction dead: upstream (nothing main sends arrives) or downstream (nothing comes
+  // back). The tunnel device still sends, but receives nothing: a cut, busy or not.
+  for (const dir of ['up', 'down'] as Direction[]) {
+    test(`a one-way cut (${dir}stream dead) of a busy wg2 is declared offline, and it comes back`, async () => {
+      const lab = s!.lab;
+      const up = lab.uplinks[1];
+      assert.ok(await waitStatus(s!.daemon, (st) => st.uplinks.every((u) => u.state === 'online'), 15_000), 'both online before');
+      const client = await startClient(lab, { streamOn: up.name });
+      try {
+        await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream', 5000);
+        const f = await oneway(up, dir);
+        const st = await waitStatus(s!.daemon, (x) => x.uplinks.find((u) => u.iface === up.name)?.state === 'offline', 5000);
+        const end = await restore(lab, f);
+        assert.ok(st, `${up.name} offline within 5 s of the one-way cut (log:\n${s!.daemon.log.slice(-8).join('\n')})`);
+        assert.is(st!.uplinks.find((u) => u.iface === lab.uplinks[0].name)?.state, 'online', 'the other uplink stayed online');
+        assert.ok(await waitStatus(s!.daemon, (x) => x.uplinks.every((u) => u.state === 'online'), 15_000), `online again after the restore at ${end}`);
+      } finally {
+        await lab.procs.stop(client.child, 1000);
+      }
+    });
+  }
 
   test('5 % random loss for 30 s causes no switchover', async () => {
     const lab = s!.lab;

@@ -8,53 +8,82 @@ import { fileURLToPath } from 'node:url';
 import { ADDR, logPath, restartUpWireGuard, saveState, type Lab, type Uplink } from './topology.ts';
 import { inNs, must, run, sleep } from './sh.ts';
 
-export type FaultKind = 'cut' | 'loss' | 'peer-killed' | 'isp-down' | 'latency';
+export type FaultKind = 'cut' | 'oneway' | 'loss' | 'peer-killed' | 'isp-down' | 'latency';
 
 export interface ActiveFault {
   kind: FaultKind;
   uplink: Uplink;
   /** epoch ms when the fault took effect (the command returned) */
   at: number;
+  /** epoch ms just before the command that makes the fault was started: it took effect between
+   *  this and `at` (on a loaded machine `at − issuedAt` is the uncertainty of every figure) */
+  issuedAt?: number;
   describe: string;
 }
 
 const TABLE = 'wplab_fault';
 
-async function replaceFaultTable(up: Uplink, chains: string): Promise<void> {
+/** Returns the time just before the command that puts the new table in place. */
+async function replaceFaultTable(up: Uplink, chains: string): Promise<number> {
   await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', TABLE]));
+  const issuedAt = Date.now();
   await must(inNs(up.ns, ['nft', '-f', '-']), { input: `table ip ${TABLE} {\n${chains}}\n` });
+  return issuedAt;
 }
 
 /** Drops everything the uplink forwards and its WireGuard traffic: the line is dead. */
 export async function cut(up: Uplink): Promise<ActiveFault> {
-  await replaceFaultTable(up, [
+  const issuedAt = await replaceFaultTable(up, [
     ' chain cut_forward { type filter hook forward priority -10; drop; }',
     ` chain cut_input { type filter hook input priority -10; udp dport ${ADDR.wgPort} drop; }`,
     ` chain cut_output { type filter hook output priority -10; udp sport ${ADDR.wgPort} drop; }`,
   ].join('\n') + '\n');
-  return { kind: 'cut', uplink: up, at: Date.now(), describe: `${up.name} cut (all traffic dropped)` };
+  return { kind: 'cut', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} cut (all traffic dropped)` };
 }
 
-/** Drops lossPct % of the packets going out to the ISP at random. Only that direction, so it is
- *  also the share of probes (and of request/reply exchanges) that fail. */
-export async function loss(up: Uplink, lossPct: number): Promise<ActiveFault> {
+/** Which way: `up` is from the LAN towards the internet (main → uplink router → ISP), `down` back. */
+export type Direction = 'up' | 'down';
+
+/** A one-way failure: only one direction of the cut above. `up`: nothing main sends arrives (its
+ *  WireGuard datagrams are dropped as they reach the uplink router, and nothing is forwarded to
+ *  the ISP); `down`: nothing comes back (nothing is forwarded from the ISP, the router's WireGuard
+ *  datagrams to main are dropped). Either way main's device receives nothing while it sends. */
+export async function oneway(up: Uplink, dir: Direction): Promise<ActiveFault> {
+  const issuedAt = await replaceFaultTable(up, dir === 'up' ? [
+    ' chain cut_forward { type filter hook forward priority -10; oifname "isp0" drop; }',
+    ` chain cut_input { type filter hook input priority -10; udp dport ${ADDR.wgPort} drop; }`,
+  ].join('\n') + '\n' : [
+    ' chain cut_forward { type filter hook forward priority -10; iifname "isp0" drop; }',
+    ` chain cut_output { type filter hook output priority -10; udp sport ${ADDR.wgPort} drop; }`,
+  ].join('\n') + '\n');
+  return { kind: 'oneway', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ${dir === 'up' ? 'upstream' : 'downstream'} dead (one-way cut)` };
+}
+
+/** Drops lossPct % of the packets the uplink router forwards to the ISP (`up`, the default: also
+ *  the share of probes and request/reply exchanges that fail), from it (`down`) or both ways
+ *  (`both`: an exchange fails with 1 − (1 − p)² ≈ 2p). */
+export async function loss(up: Uplink, lossPct: number, dir: Direction | 'both' = 'up'): Promise<ActiveFault> {
   const pct = Math.max(0, Math.min(100, Math.round(lossPct)));
-  await replaceFaultTable(up, ` chain cut_forward { type filter hook forward priority -10; oifname "isp0" numgen random mod 100 < ${pct} drop; }\n`);
-  return { kind: 'loss', uplink: up, at: Date.now(), describe: `${up.name} ${pct} % random loss` };
+  const match = dir === 'up' ? 'oifname "isp0" ' : dir === 'down' ? 'iifname "isp0" ' : '';
+  const issuedAt = await replaceFaultTable(up, ` chain cut_forward { type filter hook forward priority -10; ${match}numgen random mod 100 < ${pct} drop; }\n`);
+  const way = dir === 'up' ? '' : dir === 'down' ? ', downstream' : ', both directions';
+  return { kind: 'loss', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ${pct} % random loss${way}` };
 }
 
 /** Kills the uplink router's wireguard-go: the tunnel device disappears on that side. */
 export async function killPeer(lab: Lab, up: Uplink): Promise<ActiveFault> {
   const child = lab.upWg.get(up.upDev);
+  const issuedAt = Date.now();
   if (child) await lab.procs.stop(child, 1000);
   lab.upWg.delete(up.upDev);
-  return { kind: 'peer-killed', uplink: up, at: Date.now(), describe: `${up.name} WireGuard peer killed` };
+  return { kind: 'peer-killed', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} WireGuard peer killed` };
 }
 
 /** Takes the uplink router's ISP link down (its default route goes with it). */
 export async function ispDown(up: Uplink): Promise<ActiveFault> {
+  const issuedAt = Date.now();
   await must(['ip', '-n', up.ns, 'link', 'set', 'isp0', 'down']);
-  return { kind: 'isp-down', uplink: up, at: Date.now(), describe: `${up.name} ISP link down` };
+  return { kind: 'isp-down', uplink: up, at: Date.now(), issuedAt, describe: `${up.name} ISP link down` };
 }
 
 /** Undoes a fault; returns the epoch ms when the uplink works again from the lab's side. */
@@ -62,6 +91,7 @@ export async function restore(lab: Lab, fault: ActiveFault): Promise<number> {
   const up = fault.uplink;
   switch (fault.kind) {
     case 'cut':
+    case 'oneway':
     case 'loss':
       await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', TABLE]));
       break;
@@ -126,6 +156,9 @@ interface Relay {
   child: ChildProcess;
   /** the longest a datagram is held (one way), ms */
   holdMs: number;
+  /** where its reports go (appended to by every relay of this uplink) */
+  log: string;
+  startedAt: number;
 }
 
 /** Running relays per lab and uplink (the lab's ProcessSet also has them, for teardown). */
@@ -163,26 +196,63 @@ async function waitReady(child: ChildProcess, log: string, timeoutMs: number): P
   throw new Error(`the delayer did not start: ${text || 'no output'}`);
 }
 
+/** What the relay does to an uplink's tunnel (all optional; see agents/delayer.mjs). */
+export interface RelayOptions {
+  /** added round trip, ms (half each way) */
+  rttMs?: number;
+  /** ± jitterMs/2 each way, uniformly; never reorders */
+  jitterMs?: number;
+  /** datagrams waiting per direction at most (default 2048) */
+  maxQueue?: number;
+  /** the added delay grows from 0 to rttMs over this time */
+  rampMs?: number;
+  /** the upstream (main → uplink router) direction is a line of this many kbit/s with a queue */
+  rateKbitUp?: number;
+  rateKbitDown?: number;
+  /** the queue's limit: the longest a datagram waits for the line (default 2000); beyond it, tail drop */
+  queueMs?: number;
+  /** … or this many bytes at the rate, when shorter */
+  queueBytes?: number;
+  /** how often the relay writes its counters and queueing delay to its log (default 5000) */
+  reportMs?: number;
+}
+
 /** Adds `rttMs` to the uplink's round trip: every datagram of its WireGuard tunnel is held
  *  rttMs/2 each way, ± jitterMs/2 at random (order kept, so jitter never reorders). Everything
  *  through the tunnel is delayed: probes, flows, keepalives. At most `maxQueue` datagrams wait
  *  per direction; more are dropped. With rampMs the delay grows from 0 over that time, as a
  *  filling queue does. Replaces latency already on this uplink. */
 export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0, maxQueue = 2048, rampMs = 0): Promise<ActiveFault> {
+  return relay(lab, up, { rttMs, jitterMs, maxQueue, rampMs });
+}
+
+/** A rate-limited line with a deep FIFO on the uplink: a saturating upload makes real queueing
+ *  delay (bufferbloat) for everything behind it, probes included, up to queueMs. */
+export async function rateLimit(lab: Lab, up: Uplink, o: { rateKbitUp: number; queueMs?: number; rateKbitDown?: number; reportMs?: number }): Promise<ActiveFault> {
+  return relay(lab, up, { queueMs: 2000, reportMs: 500, ...o });
+}
+
+/** Puts the userspace relay into the uplink's tunnel with these settings (replacing one already there). */
+export async function relay(lab: Lab, up: Uplink, o: RelayOptions): Promise<ActiveFault> {
   await removeLatency(lab, up);
   const u = ADDR.underlay[up.index]!;
-  const oneWayMs = Math.max(0, rttMs) / 2;
-  const oneWayJitterMs = Math.min(oneWayMs, Math.max(0, jitterMs) / 2);
+  const rttMs = Math.max(0, o.rttMs ?? 0);
+  const oneWayMs = rttMs / 2;
+  const oneWayJitterMs = Math.min(oneWayMs, Math.max(0, o.jitterMs ?? 0) / 2);
+  const rated = (o.rateKbitUp ?? 0) > 0 || (o.rateKbitDown ?? 0) > 0;
+  const queueMs = rated ? Math.max(1, o.queueMs ?? 2000) : 0;
   const args = {
     a: { host: u.up, port: RELAY_PORT_MAIN }, aPeer: { host: u.main, port: ADDR.wgPort + 1 + up.index },
     b: { host: u.up, port: RELAY_PORT_UP }, bPeer: { host: u.up, port: ADDR.wgPort },
-    delayMs: oneWayMs, jitterMs: oneWayJitterMs, maxQueue, reportMs: 5000, rampMs,
+    delayMs: oneWayMs, jitterMs: oneWayJitterMs, maxQueue: o.maxQueue ?? 2048, reportMs: o.reportMs ?? 5000, rampMs: o.rampMs ?? 0,
+    rateKbitUp: o.rateKbitUp ?? 0, rateKbitDown: o.rateKbitDown ?? 0, queueMs: queueMs || 2000, queueBytes: o.queueBytes ?? 0,
   };
   const log = logPath(lab, `delayer-${up.name}`);
   const child = lab.procs.start(`delayer ${up.name}`, inNs(up.ns, [process.execPath, AGENTS + 'delayer.mjs', JSON.stringify(args)]), { logFile: log });
   let byLab = relays.get(lab);
   if (!byLab) relays.set(lab, byLab = new Map());
-  byLab.set(up.name, { child, holdMs: oneWayMs + oneWayJitterMs });
+  // what it may still hold when it is taken out: the delay plus a full queue
+  byLab.set(up.name, { child, holdMs: oneWayMs + oneWayJitterMs + queueMs, log, startedAt: Date.now() });
   saveState(lab);
   try {
     await waitReady(child, log, 5000);
@@ -198,8 +268,45 @@ export async function latency(lab: Lab, up: Uplink, rttMs: number, jitterMs = 0,
     await removeLatency(lab, up);
     throw e;
   }
-  const jitter = jitterMs > 0 ? ` ± ${jitterMs} ms` : '';
-  return { kind: 'latency', uplink: up, at: Date.now(), describe: `${up.name} +${rttMs} ms round trip${jitter}` };
+  const parts = [
+    ...(rttMs > 0 ? [`+${rttMs} ms round trip${(o.jitterMs ?? 0) > 0 ? ` ± ${o.jitterMs} ms` : ''}${(o.rampMs ?? 0) > 0 ? ` (ramp over ${o.rampMs} ms)` : ''}`] : []),
+    ...((o.rateKbitUp ?? 0) > 0 ? [`upstream ${o.rateKbitUp} kbit/s`] : []),
+    ...((o.rateKbitDown ?? 0) > 0 ? [`downstream ${o.rateKbitDown} kbit/s`] : []),
+    ...(rated ? [`queue ≤ ${queueMs} ms, tail drop`] : []),
+  ];
+  return { kind: 'latency', uplink: up, at: Date.now(), describe: `${up.name} ${parts.join(', ') || 'relay, no delay'}` };
+}
+
+/** One direction's figures in a relay report (agents/delayer.mjs). */
+export interface RelayDirection {
+  name: string;
+  rateKbit: number;
+  forwarded: number;
+  dropped: number;
+  tailDrops: number;
+  bytes: number;
+  /** queueing delay now (ms a datagram arriving now would wait for the line) */
+  queueMs: number;
+  /** largest and mean queueing delay of the datagrams that arrived since the report before */
+  queueMaxMs: number;
+  queueAvgMs: number;
+}
+
+export interface RelayReport { at: number; up: RelayDirection; down: RelayDirection }
+
+/** The reports of the relay now on this uplink, from sinceMs on (empty when it has none). */
+export function relayReports(lab: Lab, up: Uplink, sinceMs = 0): RelayReport[] {
+  const r = relays.get(lab)?.get(up.name);
+  if (!r || !existsSync(r.log)) return [];
+  const out: RelayReport[] = [];
+  for (const line of readFileSync(r.log, 'utf8').split('\n')) {
+    if (!line.includes('"ev":"stats"')) continue;
+    try {
+      const j = JSON.parse(line) as { at: number; directions: [RelayDirection, RelayDirection] };
+      if (j.at >= Math.max(sinceMs, r.startedAt)) out.push({ at: j.at, up: j.directions[0], down: j.directions[1] });
+    } catch { /* a partial last line */ }
+  }
+  return out;
 }
 
 /** Takes the relay out without losing what it holds. The relay stops delaying new datagrams,

@@ -1,13 +1,14 @@
 // One measured failover: inject a fault on an uplink, observe wanpulse's decision, the route, the
 // traffic, restore, observe the recovery. Shared by the story and the bench.
-import { cut, killPeer, ispDown, restore, type ActiveFault } from './faults.ts';
+import { cut, killPeer, ispDown, oneway, restore, type ActiveFault } from './faults.ts';
 import type { Session } from './session.ts';
 import type { Uplink } from './topology.ts';
 import type { TrafficClient } from './traffic.ts';
-import type { LabHealth } from './daemon.ts';
 import { sleep } from './sh.ts';
 
-export type FaultName = 'cut' | 'peer-killed' | 'isp-down';
+export { floors, type Range } from './floors.ts';
+
+export type FaultName = 'cut' | 'peer-killed' | 'isp-down' | 'oneway-up' | 'oneway-down';
 
 export interface FailoverResult {
   fault: FaultName;
@@ -30,30 +31,22 @@ export interface FailoverResult {
   /** restore → the uplink is back in the default route */
   backInRouteMs: number | null;
   injectedAt: number;
+  /** how long the command that made the fault took (issued → returned): the fault took effect
+   *  somewhere in it, so every figure from the fault is uncertain by this much */
+  injectLagMs: number | null;
   restoredAt: number;
-}
-
-export interface Range { min: number; median: number; max: number }
-
-/** What an ideal tracker with these settings could do: a probe is lost at a random phase, so the
- *  down-th lost probe's timeout expires (down−1)·interval + timeout to down·interval + timeout
- *  after the fault; recovery needs `up` good rounds: (up−1)·interval to up·interval. */
-export function floors(h: LabHealth): { detect: Range; recovery: Range } {
-  const d0 = (h.down - 1) * h.intervalMs + h.timeoutMs;
-  const r0 = (h.up - 1) * h.intervalMs;
-  return {
-    detect: { min: d0, median: d0 + h.intervalMs / 2, max: d0 + h.intervalMs },
-    recovery: { min: r0, median: r0 + h.intervalMs / 2, max: r0 + h.intervalMs },
-  };
 }
 
 async function inject(s: Session, up: Uplink, fault: FaultName): Promise<ActiveFault> {
   if (fault === 'peer-killed') return killPeer(s.lab, up);
   if (fault === 'isp-down') return ispDown(up);
+  if (fault === 'oneway-up') return oneway(up, 'up');
+  if (fault === 'oneway-down') return oneway(up, 'down');
   return cut(up);
 }
 
-async function until<T>(fn: () => T | undefined | null, timeoutMs: number): Promise<T | null> {
+/** Polls fn every 20 ms until it gives a value (null after timeoutMs). */
+export async function until<T>(fn: () => T | undefined | null, timeoutMs: number): Promise<T | null> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
     const v = fn();
@@ -85,19 +78,20 @@ export interface FailoverOptions {
   timeoutMs?: number;
 }
 
-export async function failover(s: Session, client: TrafficClient, up: Uplink, o: FailoverOptions = {}): Promise<FailoverResult> {
+/** Injects the fault and measures; `client` null: the uplink carries no user traffic. */
+export async function failover(s: Session, client: TrafficClient | null, up: Uplink, o: FailoverOptions = {}): Promise<FailoverResult> {
   const fault = o.fault ?? 'cut';
   const timeoutMs = o.timeoutMs ?? 15_000;
-  const streamWasOn = client.current.get('stream');
-  const longWasOn = client.current.get('long');
+  const streamWasOn = client?.current.get('stream');
+  const longWasOn = client?.current.get('long');
   const f = await inject(s, up, fault);
   const t0 = f.at;
   o.onStep?.('injected', t0, f.describe);
   s.status.poll();
   const down = await until(() => { s.status.poll(); return s.status.find(up.name, 'offline', t0 - 50); }, timeoutMs);
   const routed = await until(() => s.route.find(t0, (u) => !u.includes(up.name) && u.length > 0), timeoutMs);
-  const streamMoved = streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
-  const longMoved = longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
+  const streamMoved = client && streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
+  const longMoved = client && longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
   await sleep(o.holdMs ?? 1000);
   const mqtt = await mqttArrival(s, up.name, down?.at ?? null, t0);
   o.onStep?.('restoring', Date.now(), '');
@@ -106,10 +100,10 @@ export async function failover(s: Session, client: TrafficClient, up: Uplink, o:
   const online = await until(() => { s.status.poll(); return s.status.find(up.name, 'online', restoredAt); }, timeoutMs);
   const back = await until(() => s.route.find(restoredAt, (u) => u.includes(up.name)), timeoutMs);
   return {
-    fault, uplink: up.name, injectedAt: t0, restoredAt,
+    fault, uplink: up.name, injectedAt: t0, injectLagMs: f.issuedAt === undefined ? null : t0 - f.issuedAt, restoredAt,
     detectMs: down ? down.at - t0 : null,
     switchMs: routed ? routed.at - t0 : null,
-    outageMs: streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,
+    outageMs: client && streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,
     mqttMs: mqtt.eventMs,
     mqttStateMs: mqtt.stateMs,
     tcpMovedMs: longMoved && longMoved.ev === 'via' ? longMoved.at - t0 : null,

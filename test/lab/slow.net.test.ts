@@ -1,11 +1,13 @@
 // A slow uplink is not a dead one (issue 11): the real wanpulse in the lab, with traffic evidence
-// (the default), while the lab's userspace relay delays every packet of wg1's tunnel. Late probe
-// replies and the tunnel's receive counters keep wg1 out of offline; a cut while it is slow is
-// still found. Needs root and network namespaces; skips loudly otherwise.
+// (the default), while the lab's userspace relay delays every packet of wg1's tunnel or queues it
+// behind a saturating upload. Late probe replies and the tunnel's receive counters keep wg1 out
+// of offline; a cut while it is slow is still found. Needs root and network namespaces; skips
+// loudly otherwise.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cut, latency, restore } from './faults.ts';
-import { startSession, stopSession, type Session } from './session.ts';
+import { cut, latency, rateLimit, relayReports, restore } from './faults.ts';
+import { until } from './scenario.ts';
+import { startOnlineSession, stopSession, type Session } from './session.ts';
 import { sleep } from './sh.ts';
 import { preflight } from './topology.ts';
 import { startClient } from './traffic.ts';
@@ -22,8 +24,7 @@ if (why) {
   test.skip('lab slow-uplink scenarios', () => undefined);
 } else {
   test.before(async () => {
-    s = await startSession();
-    if (!await allOnline()) throw new Error(`wanpulse did not bring both uplinks online:\n${s.daemon.log.slice(-20).join('\n')}`);
+    s = await startOnlineSession();
   });
   test.after(async () => { if (s) await stopSession(s); });
 
@@ -54,6 +55,31 @@ if (why) {
     await sleep(10_000);
     await restore(lab, f);
     assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+    assert.ok(await allOnline(), 'online again after');
+  });
+
+  // Real bufferbloat: wg1's upstream is a 1 Mbit/s line with a 2 s queue (tail drop) and a TCP
+  // upload from the LAN fills it, so every probe waits behind the upload and misses its deadline.
+  // The upload's ACKs and the late replies say the line works: degraded at most, never offline.
+  test('a TCP upload filling a 2 s queue on wg1: ≥ 1 s queueing, the upload goes on, never offline', async () => {
+    const lab = s!.lab;
+    const up = lab.uplinks[0]!;
+    assert.ok(await allOnline(), 'both online before');
+    const f = await rateLimit(lab, up, { rateKbitUp: 1000, queueMs: 2000, reportMs: 250 });
+    const client = await startClient(lab, { stream: false, upload: true, uploadOn: up.name, uploadKbit: 1500 });
+    try {
+      const full = await until(() => relayReports(lab, up, f.at).find((r) => r.up.queueMs >= 1000), 25_000);
+      assert.ok(full, `the queue reached 1 s (reports: ${JSON.stringify(relayReports(lab, up, f.at).slice(-3).map((r) => r.up))})`);
+      const bytes = () => { const e = client.events.filter((x) => x.ev === 'upload').at(-1); return e && e.ev === 'upload' ? e.bytes : 0; };
+      const before = bytes();
+      await sleep(5000);
+      assert.ok(bytes() > before, `the upload kept going (${before} → ${bytes()} bytes at the sink)`);
+      assert.is(client.current.get('upload'), up.name, 'the upload stayed on wg1');
+      assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+    } finally {
+      await lab.procs.stop(client.child, 1000);
+      await restore(lab, f);
+    }
     assert.ok(await allOnline(), 'online again after');
   });
 

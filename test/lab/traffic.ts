@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ADDR, type Lab } from './topology.ts';
-import { inNs, run, sleep } from './sh.ts';
+import { inNs, must, run, sleep } from './sh.ts';
 
 const AGENTS = fileURLToPath(new URL('./agents/', import.meta.url));
 
@@ -20,18 +20,27 @@ export interface ClientOptions {
   stallMs?: number;
   gapMs?: number;
   reportMs?: number;
+  /** a TCP upload of uploadKbit kbit/s (default 3000) to the sink, started on uploadOn */
+  upload?: boolean;
+  uploadOn?: 'wg1' | 'wg2';
+  uploadKbit?: number;
 }
+
+/** the sink's ports: UDP echo, TCP line echo, upload (discard, with progress lines) */
+export const SINK_PORTS = { udp: 5001, tcp: 5002, upload: 5003 } as const;
 
 export type TrafficEvent =
   | { ev: 'via'; flow: string; uplink: string; from: string | null; at: number }
   | { ev: 'gap'; flow: string; gapMs: number; from: number; to: number }
   | { ev: 'reconnect'; flow: string; reason: string; at: number }
+  /** bytes of the upload the sink had received, as its latest progress line said */
+  | { ev: 'upload'; flow: string; uplink: string; bytes: number; at: number }
   | { ev: 'summary'; at: number; flows: Record<string, { uplink: string | null; recv: number; sent: number; silentMs: number | null }> };
 
 export async function startSink(lab: Lab): Promise<ChildProcess> {
   let ready!: () => void;
   const up = new Promise<void>((r) => { ready = r; });
-  const child = lab.procs.start('sink', inNs(lab.ns.inet, [process.execPath, AGENTS + 'sink.mjs', ADDR.sink, '5001', '5002']), {
+  const child = lab.procs.start('sink', inNs(lab.ns.inet, [process.execPath, AGENTS + 'sink.mjs', ADDR.sink, String(SINK_PORTS.udp), String(SINK_PORTS.tcp), String(SINK_PORTS.upload)]), {
     onLine: (line) => { if (line.includes('"ready"')) ready(); },
   });
   const exited = new Promise<void>((_, rej) => child.once('exit', () => rej(new Error('traffic sink exited'))));
@@ -112,13 +121,25 @@ export async function startClient(lab: Lab, opts: ClientOptions): Promise<Traffi
     streamVia: viaOf(opts.streamOn), udpFlows: opts.udpFlows ?? 0, tcpFlows: opts.tcpFlows ?? 0,
     long: opts.long ?? false, longVia: viaOf(opts.longOn), stallMs: opts.stallMs ?? 1000,
     gapMs: opts.gapMs ?? 50, reportMs: opts.reportMs ?? 1000,
+    upload: opts.upload ?? false, uploadVia: viaOf(opts.uploadOn), uploadKbit: opts.uploadKbit ?? 3000, uploadPort: SINK_PORTS.upload,
   };
+  // Bufferbloat is what a loss-based congestion control (cubic, Linux's default; Windows' and
+  // macOS' are alike) does to a deep queue: it fills it until a drop. This machine may default
+  // to bbr, which keeps the queue short, and a namespace cannot change its default, so the
+  // client's default route says cubic (a route's `congctl` is used by the TCP sockets it carries).
+  // The kernel remembers a destination's last ssthresh (tcp_metrics): an upload after a cut would
+  // start from what the cut left and fill the queue slowly, so each upload starts afresh.
+  if (args.upload) {
+    await must(['ip', '-n', lab.ns.lan, 'route', 'replace', 'default', 'via', ADDR.lanGateway, 'congctl', 'cubic']);
+    await run(['ip', '-n', lab.ns.lan, 'tcp_metrics', 'flush', 'all']);
+  }
   let client!: TrafficClient;
   const child = lab.procs.start('client', inNs(lab.ns.lan, [process.execPath, AGENTS + 'client.mjs', JSON.stringify(args)]), { onLine: (line, stream) => {
     if (stream !== 'stdout') return;
     let raw: Record<string, unknown>;
     try { raw = JSON.parse(line) as Record<string, unknown>; } catch { return; }
     if (raw.ev === 'via') client.push({ ev: 'via', flow: String(raw.flow), uplink: uplinkOfAddress(lab, raw.via as string)!, from: uplinkOfAddress(lab, raw.from as string | null), at: Number(raw.at) });
+    else if (raw.ev === 'upload') client.push({ ev: 'upload', flow: String(raw.flow), uplink: uplinkOfAddress(lab, raw.via as string)!, bytes: Number(raw.bytes), at: Number(raw.at) });
     else if (raw.ev === 'gap') client.push(raw as unknown as TrafficEvent);
     else if (raw.ev === 'reconnect' && raw.reason !== 'choosing uplink' && raw.reason !== 'start') client.push(raw as unknown as TrafficEvent);
     else if (raw.ev === 'summary') {

@@ -5,9 +5,12 @@
 //   {ev:'gap', flow, gapMs, from, to}    replies of a flow stopped for longer than gapMs
 //   {ev:'reconnect', flow, reason, at}   a TCP flow gave up its connection and opens a new one
 //   {ev:'summary', at, flows:{…}}        every reportMs: per flow its uplink and replies since last
+//   {ev:'upload', flow, via, bytes, at}  every reportMs while an upload runs: bytes the sink got
 // Flows: `stream` (UDP, one datagram every streamIntervalMs, one socket for its whole life),
 // u1…uN (UDP every 100 ms), t1…tN (TCP every 100 ms), `long` (a long-lived TCP connection that
-// reconnects when it stalls, like an application would).
+// reconnects when it stalls, like an application would), `upload` (a TCP connection sending
+// uploadKbit kbit/s of data to the sink's upload port, which reports how much arrived; more than
+// the line takes, so the line's queue fills, like a backup or a video call's upload).
 // Usage: node client.mjs '<json options>'
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -17,6 +20,7 @@ const o = {
   stream: true, streamIntervalMs: 10, streamVia: null,
   udpFlows: 0, tcpFlows: 0, flowIntervalMs: 100,
   long: false, longVia: null, stallMs: 1000,
+  upload: false, uploadVia: null, uploadKbit: 3000, uploadPort: 5003, uploadStallMs: 5000,
   gapMs: 50, reportMs: 1000,
   ...JSON.parse(process.argv[2] ?? '{}'),
 };
@@ -106,10 +110,63 @@ function tcpFlow(name, intervalMs, want) {
   });
 }
 
+/** A TCP upload at kbit kbit/s (application-paced, so it stays bounded on a fast uplink). The
+ *  pace is kept by elapsed time, not by the timer's cadence (on a loaded machine timers come
+ *  late), with no more than 256 KB waiting in Node: the kernel's socket buffer holds the rest.
+ *  The sink's progress lines are its replies; none for uploadStallMs and it reconnects. */
+function uploadFlow(name, kbit, want) {
+  let sock = null;
+  let lastActivity = Date.now();
+  let attempts = 0;
+  let acked = 0;
+  let credit = 0;
+  let lastTick = Date.now();
+  const block = Buffer.alloc(65536, 0x61);
+  const connect = (reason) => {
+    if (sock) { sock.destroy(); out({ ev: 'reconnect', flow: name, reason, at: Date.now() }); }
+    const s = net.createConnection({ host: o.sink, port: o.uploadPort });
+    sock = s;
+    lastActivity = Date.now();
+    s.setEncoding('utf8');
+    let partial = '';
+    s.on('data', (data) => {
+      partial += data;
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const [bytes, via] = partial.slice(0, nl).split(' ');
+        partial = partial.slice(nl + 1);
+        if (want && flowState(name).via === null && via !== want && attempts++ < 16) { connect('choosing uplink'); return; }
+        lastActivity = Date.now();
+        acked = Number(bytes);
+        replied(name, via);
+      }
+    });
+    s.on('error', (e) => { if (sock === s) connect(e.code ?? e.message); });
+    s.on('close', () => { if (sock === s) setTimeout(() => { if (sock === s) connect('closed'); }, 50); });
+  };
+  connect('start');
+  every(20, () => {
+    const now = Date.now();
+    credit = Math.min(credit + ((now - lastTick) * kbit) / 8, 4 * block.length);
+    lastTick = now;
+    if (!sock) return;
+    if (now - lastActivity > o.uploadStallMs) { connect('stalled'); return; }
+    if (sock.readyState !== 'open' || flowState(name).via === null) return;
+    for (let i = 0; i < 8 && credit >= 1 && sock.writableLength < 4 * block.length; i++) {
+      const n = Math.min(block.length, Math.floor(credit));
+      credit -= n;
+      flowState(name).sent++;
+      sock.write(n === block.length ? block : block.subarray(0, n));
+    }
+  });
+  every(o.reportMs, () => { if (flowState(name).via !== null) out({ ev: 'upload', flow: name, via: flowState(name).via, bytes: acked, at: Date.now() }); });
+}
+
 if (o.stream) udpFlow('stream', o.streamIntervalMs, o.streamVia, o.gapMs);
 for (let i = 1; i <= o.udpFlows; i++) udpFlow(`u${i}`, o.flowIntervalMs, null, Infinity);
 for (let i = 1; i <= o.tcpFlows; i++) tcpFlow(`t${i}`, o.flowIntervalMs, null);
 if (o.long) tcpFlow('long', 50, o.longVia);
+if (o.upload) uploadFlow('upload', o.uploadKbit, o.uploadVia);
 
 every(o.reportMs, () => {
   const now = Date.now();

@@ -1,0 +1,82 @@
+// Floors: what an ideal tracker with the daemon's settings could reach in each scenario, so the
+// bench can print every figure beside the best it could be. They read the lab's probe settings
+// (LabHealth) and the daemon's own constants; the arithmetic is explained in docs/lab.md.
+import { EVIDENCE_MS, IDLE_WAIT_MS } from '../../src/core/evidence.ts';
+import { SAMPLE_MS } from '../../src/evidence/counters.ts';
+import type { LabHealth } from './daemon.ts';
+
+export interface Range { min: number; median: number; max: number }
+
+// ==== active-flow fast path (issue 11, goal 1) ================================================
+// PLACEHOLDERS until the daemon has the fast path: the lead sets the real values here (and only
+// here). A running flow whose rx stops while tx continues makes the uplink a suspect after
+// ACTIVE_STALL_MS (judged at counter samples, every SAMPLE_MS); fast probes confirm it within
+// CONFIRM_MS; the route then changes within SWITCH_MS (goal 2: decision → route ≤ 20 ms p95).
+export const ACTIVE_STALL_MS = 250;
+export const CONFIRM_MS = 60;
+export const SWITCH_MS = 20;
+// ===============================================================================================
+
+/** the lab's UDP stream sends every this many ms (test/lab/traffic.ts) */
+export const STREAM_INTERVAL_MS = 10;
+
+const range = (min: number, max: number): Range => ({ min, median: (min + max) / 2, max });
+const plus = (r: Range, lo: number, hi = lo): Range => range(r.min + lo, r.max + hi);
+
+/** Probes alone: the fault lands at a random phase, so the down-th lost probe's timeout expires
+ *  (down−1)·interval + timeout to down·interval + timeout after the fault. */
+export function probeDetect(h: LabHealth): Range {
+  const d0 = (h.down - 1) * h.intervalMs + h.timeoutMs;
+  return range(d0, d0 + h.intervalMs);
+}
+
+/** Recovery needs `up` good rounds: (up−1)·interval to up·interval after the restore. */
+export function recovery(h: LabHealth): Range {
+  const r0 = (h.up - 1) * h.intervalMs;
+  return range(r0, r0 + h.intervalMs);
+}
+
+/** An idle uplink with traffic evidence: offline only when its first failed probe (sent 0 to
+ *  interval after the cut) is IDLE_WAIT_MS old and the probe rule holds, decided at the next
+ *  counter sample (0 to SAMPLE_MS later). */
+export function idleDetect(h: LabHealth): Range {
+  const wait = Math.max((h.down - 1) * h.intervalMs + h.timeoutMs, IDLE_WAIT_MS);
+  return range(wait, wait + h.intervalMs + SAMPLE_MS);
+}
+
+/** A busy uplink with the active-flow fast path: rx stops at the cut, the stall is seen at the
+ *  first sample at least ACTIVE_STALL_MS after it (0 to SAMPLE_MS late), fast probes confirm. */
+export function activeDetect(): Range {
+  return range(ACTIVE_STALL_MS + CONFIRM_MS, ACTIVE_STALL_MS + SAMPLE_MS + CONFIRM_MS);
+}
+
+/** A cut of an uplink that is already degraded (probes late behind a full queue, alive by its
+ *  late replies and its ACKs): after the cut nothing comes in; the late-reply evidence expires
+ *  EVIDENCE_MS after the last reply, which came 0 to one interval before the cut (a round's
+ *  replies arrive together), and is seen at the next sample. The ACKs' rx evidence ends sooner
+ *  (fewer than RX_MIN_PACKETS in the window) at the upload's ACK rate. */
+export function degradedDetect(h: LabHealth): Range {
+  return range(EVIDENCE_MS - h.intervalMs, EVIDENCE_MS + SAMPLE_MS);
+}
+
+/** The 10 ms stream's longest silence: until the decision, the route change, then its next
+ *  datagram (0 to one stream interval later). */
+export function outage(detect: Range): Range {
+  return plus(detect, SWITCH_MS, SWITCH_MS + STREAM_INTERVAL_MS);
+}
+
+export type Profile = 'evidence' | 'baseline';
+
+/** The floors of a failover scenario's figures for one profile. */
+export interface FailoverFloors { detect: Range; switchover: Range; outage: Range; recovery: Range }
+
+export function failoverFloors(h: LabHealth, profile: Profile, traffic: 'idle' | 'busy' | 'saturated'): FailoverFloors {
+  const detect = profile === 'baseline' ? probeDetect(h)
+    : traffic === 'idle' ? idleDetect(h) : traffic === 'saturated' ? degradedDetect(h) : activeDetect();
+  return { detect, switchover: plus(detect, 0, SWITCH_MS), outage: outage(detect), recovery: recovery(h) };
+}
+
+/** The floors the bench printed before the scenarios (probes alone), kept for the story. */
+export function floors(h: LabHealth): { detect: Range; recovery: Range } {
+  return { detect: probeDetect(h), recovery: recovery(h) };
+}
