@@ -18,7 +18,7 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** a prober that ran this long resets the backoff */
 const STABLE_MS = 60_000;
-const GRACE_MS = 25;
+export const GRACE_MS = 25;
 /** a deadline timer this late means the daemon itself was stalled (SIGSTOP, a busy router) */
 export const STALL_MS = 60;
 /** after a stall, time to read fping's buffered lines before anything counts as lost */

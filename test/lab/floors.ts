@@ -1,20 +1,25 @@
 // Floors: what an ideal tracker with the daemon's settings could reach in each scenario, so the
 // bench can print every figure beside the best it could be. They read the lab's probe settings
 // (LabHealth) and the daemon's own constants; the arithmetic is explained in docs/lab.md.
-import { EVIDENCE_MS, IDLE_WAIT_MS } from '../../src/core/evidence.ts';
+import { EVIDENCE_MS, IDLE_WAIT_MS, STALL_MS } from '../../src/core/evidence.ts';
+import { CONFIRM_MIN_MS, CONFIRM_PROBES } from '../../src/core/uplink.ts';
+import { FPING_OVERHEAD_MS, FPING_SPACING_MS } from '../../src/config/feasibility.ts';
 import { SAMPLE_MS } from '../../src/evidence/counters.ts';
 import type { LabHealth } from './daemon.ts';
 
 export interface Range { min: number; median: number; max: number }
 
-// ==== active-flow fast path (issue 11, goal 1) ================================================
-// PLACEHOLDERS until the daemon has the fast path: the lead sets the real values here (and only
-// here). A running flow whose rx stops while tx continues makes the uplink a suspect after
-// ACTIVE_STALL_MS (judged at counter samples, every SAMPLE_MS); fast probes confirm it within
-// CONFIRM_MS; the route then changes within SWITCH_MS (goal 2: decision → route ≤ 20 ms p95).
-export const ACTIVE_STALL_MS = 250;
-export const CONFIRM_MS = 60;
+// ==== active-flow fast path (issue 11, goal 1; src/core/uplink.ts, src/probes/confirm.ts) ======
+// A running flow whose rx stops makes the uplink a suspect STALL_MS after its last packet (judged
+// at counter samples, every SAMPLE_MS, from a sample at or before the start of the window);
+// CONFIRM_PROBES rounds of quick probes 25 ms apart (two targets 10 ms apart) each wait
+// CONFIRM_MIN_MS on a fast line, and the last verdict ends the confirmation; the route then
+// changes within SWITCH_MS (goal 2: decision → route ≤ 20 ms p95).
+export const ACTIVE_STALL_MS = STALL_MS;
+export const CONFIRM_MS = (CONFIRM_PROBES - 1) * 25 + FPING_SPACING_MS + CONFIRM_MIN_MS;
 export const SWITCH_MS = 20;
+/** `wanpulse setup` tracks the uplink router's tunnel address and the two public targets */
+export const LAB_TARGETS = 3;
 // ===============================================================================================
 
 /** the lab's UDP stream sends every this many ms (test/lab/traffic.ts) */
@@ -36,12 +41,15 @@ export function recovery(h: LabHealth): Range {
   return range(r0, r0 + h.intervalMs);
 }
 
-/** An idle uplink with traffic evidence: offline only when its first failed probe (sent 0 to
- *  interval after the cut) is IDLE_WAIT_MS old and the probe rule holds, decided at the next
- *  counter sample (0 to SAMPLE_MS later). */
-export function idleDetect(h: LabHealth): Range {
-  const wait = Math.max((h.down - 1) * h.intervalMs + h.timeoutMs, IDLE_WAIT_MS);
-  return range(wait, wait + h.intervalMs + SAMPLE_MS);
+/** An idle uplink with traffic evidence: fping spreads the targets over the interval, so the
+ *  first probe after the cut leaves 0 to interval/targets later; the uplink is offline when that
+ *  probe is IDLE_WAIT_MS old (the daemon wakes the core then) and at least down − 1 rounds failed,
+ *  or at the down-th failed round if that is later. */
+export function idleDetect(h: LabHealth, targets = LAB_TARGETS): Range {
+  const spacing = Math.max(FPING_SPACING_MS, Math.floor((h.intervalMs - FPING_OVERHEAD_MS) / targets));
+  const rounds = (h.down - 2) * h.intervalMs + h.timeoutMs + (targets - 1) * spacing;
+  const wait = Math.max(rounds, IDLE_WAIT_MS);
+  return range(wait, wait + spacing);
 }
 
 /** A busy uplink with the active-flow fast path: rx stops at the cut, the stall is seen at the
