@@ -47,7 +47,7 @@ export const nodeSpawner: Spawner = {
     const child = cp.spawn(argv[0]!, argv.slice(1), {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: ['ignore', stdio(opts.stdout), stdio(opts.stderr)],
+      stdio: [opts.stdin ?? 'ignore', stdio(opts.stdout), stdio(opts.stderr)],
     });
     // Node reports a missing binary asynchronously; txiki.js throws synchronously. Normalise to
     // the synchronous throw by checking the pid (undefined when spawn failed).
@@ -63,6 +63,8 @@ export const nodeSpawner: Spawner = {
     const errDec = new Utf8Decoder();
     child.stdout?.on('data', (b: Buffer) => outSplit.push(outDec.decode(b, true)));
     child.stderr?.on('data', (b: Buffer) => errSplit.push(errDec.decode(b, true)));
+    // a write after the child died fails with EPIPE: reported to the writer, never thrown
+    child.stdin?.on('error', () => undefined);
     const exited = new Promise<ExitStatus>((resolve) => {
       child.on('error', () => undefined);
       child.on('close', (code, signal) => {
@@ -76,6 +78,12 @@ export const nodeSpawner: Spawner = {
       onStdoutLine: (fn) => { outFn = fn; },
       onStderrLine: (fn) => { errFn = fn; },
       kill: (signal = 'SIGTERM') => { try { child.kill(signal as NodeJS.Signals); } catch { /* gone */ } },
+      write: (text) => new Promise<void>((resolve, reject) => {
+        const input = child.stdin;
+        if (!input || input.destroyed || !input.writable) { reject(new Error('stdin is not open')); return; }
+        input.write(text, (err) => (err ? reject(err) : resolve()));
+      }),
+      endInput: () => { try { child.stdin?.end(); } catch { /* gone */ } },
       exited,
     };
   },
@@ -103,6 +111,7 @@ export const nodeSpawner: Spawner = {
         stderr += errDec.decode(new Uint8Array(0));
         resolve({ code, signal, stdout, stderr });
       });
+      if (child.pid !== undefined) opts.onStarted?.();
       if (opts.input !== undefined) {
         child.stdin!.on('error', () => undefined);
         child.stdin!.end(opts.input);

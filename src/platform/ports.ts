@@ -19,6 +19,8 @@ export interface SpawnOptions {
   cwd?: string;
   stdout?: StdioMode;
   stderr?: StdioMode;
+  /** 'pipe': the child's stdin is written with ChildProcess.write (spawn only). Default 'ignore'. */
+  stdin?: 'pipe' | 'ignore';
 }
 
 export interface ExitStatus {
@@ -34,6 +36,11 @@ export interface ChildProcess {
   onStderrLine(fn: (line: string) => void): void;
   /** Signal by name ('SIGTERM', 'SIGKILL', …): numbers differ on MIPS. */
   kill(signal?: string): void;
+  /** Writes to stdin (spawned with stdin 'pipe'); resolves once the runtime took the bytes, rejects
+   *  when stdin is not a pipe or is closed (the child exited). */
+  write(text: string): Promise<void>;
+  /** Closes stdin (the child sees end of input); nothing when it is not a pipe. */
+  endInput(): void;
   readonly exited: Promise<ExitStatus>;
 }
 
@@ -47,6 +54,9 @@ export interface RunOptions extends SpawnOptions {
   timeoutMs?: number;
   /** Written to stdin, which is then closed. */
   input?: string;
+  /** Called once the process has been started (after the program check and the fork), before it
+   *  ends: lets a caller time the start apart from the run. */
+  onStarted?: () => void;
 }
 
 export interface Spawner {

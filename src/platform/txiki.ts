@@ -82,6 +82,7 @@ function createSpawner(tjs: Tjs): Spawner {
         throw err;
       }
       const proc = start(path, argv, opts);
+      const writer = proc.stdin?.getWriter() ?? null;
       let outFn: (l: string) => void = () => undefined;
       let errFn: (l: string) => void = () => undefined;
       const out = lineSplitter(guarded((l: string) => outFn(l)));
@@ -99,6 +100,11 @@ function createSpawner(tjs: Tjs): Spawner {
         onStdoutLine: (fn) => { outFn = fn; },
         onStderrLine: (fn) => { errFn = fn; },
         kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
+        write: async (text) => {
+          if (!writer) throw new Error('stdin is not open');
+          await writer.write(encoder.encode(text));
+        },
+        endInput: () => { void writer?.close().catch(() => undefined); },
         exited,
       };
     },
@@ -106,6 +112,7 @@ function createSpawner(tjs: Tjs): Spawner {
       const found = await resolver.resolve(argv[0] ?? '', pathOf(opts));
       if ('error' in found) throw found.error;
       const proc = start(found.path, argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
+      opts.onStarted?.();
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
       if (opts.input !== undefined && proc.stdin) {

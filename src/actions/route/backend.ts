@@ -24,6 +24,7 @@ import type { ResilientOptions } from './nexthop.ts';
 import { installClassic, setHashPolicy } from './classic.ts';
 import { describeNexthops, familiesOf, planRoute } from './plan.ts';
 import { checkFamily, type RouteCheck } from './reconcile.ts';
+import { createIpRunner, type IpRunner } from './ip-batch.ts';
 import { createResilientInstaller, probeResilient } from './resilient.ts';
 import type { InstallResult, ResilientInstaller } from './resilient.ts';
 
@@ -49,6 +50,10 @@ export interface RouteBackendDeps {
    *  processes), which costs real CPU on a small router. Default 5000; tests pass 0. */
   checkEveryMs?: number;
   ipPath?: string;
+  /** route changes go to a long-lived `ip -batch` child (ip-batch.ts); false: spawn ip per change */
+  ipBatch?: boolean;
+  /** a batch command unanswered this long: the child is killed and the change spawned (default 500) */
+  ipBatchDeadlineMs?: number;
   conntrackPath?: string;
   /** write fib_multipath_hash_policy under /proc/sys (off in unit tests) */
   sysctl?: boolean;
@@ -56,11 +61,13 @@ export interface RouteBackendDeps {
   pid?: number;
 }
 
-export type RouteBackend = Backend & { owned(): string[] };
+export type RouteBackend = Backend & { owned(): string[]; readonly ip: IpRunner };
 
 export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const { spawner, fs, clock, log, table, metric } = deps;
   const ipPath = deps.ipPath ?? 'ip';
+  const ipRunner = createIpRunner({ spawner, clock, log, ipPath, deadlineMs: deps.ipBatchDeadlineMs, batch: deps.ipBatch });
+  const ip = ipRunner.run;
   const drainDeps: RouteDrainDeps = { spawner, log, ipPath, conntrackPath: deps.conntrackPath ?? 'conntrack' };
   const ownership = new Ownership(fs, `${deps.runDir}/route-owned.json`, 'route', deps.pid ?? 0);
   let ifaces: InterfaceConfig[] = [];
@@ -101,7 +108,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (r.warning) (onWarning ?? ((w: string) => log.warn(`route: ${w}`)))(r.warning);
       return r.error;
     }
-    return installClassic(spawner, ipPath, plan, table, metric);
+    return installClassic(ip, plan, table, metric);
   }
 
   const ownedSet = (): Set<string> => new Set(ownership.list());
@@ -121,6 +128,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     name: 'route',
 
     owned: () => ownership.list(),
+    ip: ipRunner,
 
     async start(list, keep = new Set()) {
       ifaces = [];
@@ -140,11 +148,14 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       } catch (e) {
         log.error(`route: cannot read the ownership record in ${deps.runDir}: ${(e as Error).message}`);
       }
+      // the batch child(ren) first: start-up's own changes already go through them. A device-only
+      // IPv6 nexthop needs a child started with -6 (a batch line cannot carry the family)
+      await ipRunner.start(ifaces.some((i) => i.family === 'ipv6' && !i.gateway) ? ['', '-6'] : ['']);
       groups = null;
       if (deps.resilient !== false && ifaces.length > 0) {
         const unsupported = await probeResilient(spawner, ipPath);
         if (unsupported) log.warn(`route: resilient nexthop groups are not available (${unsupported}); using a classic multipath route: a recovering uplink takes over some active flows`);
-        else groups = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+        else groups = createResilientInstaller({ spawner, ip, log, ipPath, table, metric, opts: resilientOpts, indexOf });
       }
       const how = groups
         ? `resilient nexthop group (buckets ${resilientOpts.buckets}, idle_timer ${resilientOpts.idleTimerS}s, unbalanced_timer ${resilientOpts.unbalancedTimerS}s)`
@@ -163,7 +174,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       // groups (only once the classic routes replaced them: deleting a group deletes its route)
       if (groups) await exclusive(() => groups!.prune(false));
       else if (deps.resilient === false && allInstalled) {
-        const installer = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+        const installer = createResilientInstaller({ spawner, ip, log, ipPath, table, metric, opts: resilientOpts, indexOf });
         await exclusive(() => installer.prune(true));
       }
       try { await ownership.save(); } catch (e) { log.error(`route: cannot write the ownership record: ${(e as Error).message}`); }
@@ -276,7 +287,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         await groups?.prune(false);
         for (const name of owned) await ownership.remove(name);
         log.info(`route: put back ${owned.join(', ')} on stop`);
-      });
+      }).finally(() => ipRunner.stop());
     },
   };
 }

@@ -63,6 +63,8 @@ function setup(opts: { failReplace?: boolean } = {}) {
   const make = (over: { drainOnRecovery?: boolean; sysctl?: boolean; checkEveryMs?: number } = {}) => createRouteBackend({
     spawner, fs, clock, log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
     drainOnRecovery: over.drainOnRecovery ?? false, sysctl: over.sysctl ?? false, pid: 42, checkEveryMs: over.checkEveryMs ?? 0,
+    // the commands as spawned: the batch child is covered by ip-batch.test.ts and the namespace tests
+    ipBatch: false,
   });
   const devs = () => (route ? route.hops.map((h) => `${h.dev}:${h.weight}`) : []);
   const record = () => Object.keys((JSON.parse(fs.files.get('/run/wp/route-owned.json') ?? '{"owned":{}}') as { owned: object }).owned);
@@ -238,7 +240,7 @@ function setupGroups() {
   const log = memoryLog();
   const backend = createRouteBackend({
     spawner, fs: memoryFs([]), clock: new FakeClock(), log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
-    drainOnRecovery: true, sysctl: false, pid: 42, checkEveryMs: 0,
+    drainOnRecovery: true, sysctl: false, pid: 42, checkEveryMs: 0, ipBatch: false,
   });
   const group = () => (nhid === null ? [] : (objs.get(nhid)?.group ?? []).map((m) => `${objs.get(m.id)?.dev}:${m.weight}`));
   return { events, objs, log, backend, group, dropRoute: () => { nhid = null; } };
