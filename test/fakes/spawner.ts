@@ -68,6 +68,7 @@ export class FakeSpawner implements Spawner {
       throw err;
     }
     this.runs.push({ argv, opts });
+    opts.onStarted?.();
     return this.handler(argv, opts);
   }
 }

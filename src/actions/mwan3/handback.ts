@@ -37,14 +37,16 @@ export async function handBack(h: Mwan3Backend, name: string, device: string, fa
     steps.done('resume');
   }
   const byTracker = led === 'tracker';
-  if (!byTracker) {
-    const hotplugError = await hotplug(h.d.spawner, h.paths.hotplugCall, 'connected', name, device);
+  if (byTracker) steps.routed();
+  else {
+    const hotplugError = await hotplug(h.d.spawner, h.paths.hotplugCall, 'connected', name, device, () => steps.done('spawned'));
     steps.done('hotplug', hotplugError);
     if (hotplugError && !force) {
       const res = steps.result();
       h.logResult('could not put', name, 'back into rotation', reason, res);
       return res; // still owned: a park under way goes on, the caller may retry
     }
+    if (!hotplugError) steps.routed();
   }
   steps.applied = true;
   const wasParking = h.park.active(name);

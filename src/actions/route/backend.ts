@@ -183,6 +183,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async takeDown(iface, reason) {
       const started = clock.nowMs();
       const steps: StepTiming[] = [];
+      let routedAt: number | undefined;
       remember(iface);
       try {
         const outcome = await exclusive(async (): Promise<SwitchResult | null> => {
@@ -199,6 +200,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
             await ownership.remove(iface.name);
             return { ok: false, steps, error };
           }
+          if (wasInRoute) routedAt = clock.nowMs();
           steps.push({ step: 'route', ms: clock.nowMs() - started });
           return null;
         });
@@ -206,7 +208,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         const deleted = deps.drain ? await drainAll([iface], steps, started) : 0;
         const now = planRoute(ifaces, iface.family, ownedSet());
         log.info(`route: took ${iface.name} out (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${deps.drain ? `; drained ${deleted} flows` : ''}`);
-        return { ok: true, steps };
+        return { ok: true, steps, ...(routedAt === undefined ? {} : { routedAt }) };
       } catch (e) {
         return { ok: false, steps, error: `take down ${iface.name}: ${(e as Error).message}` };
       }
@@ -215,6 +217,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async bringUp(iface, reason) {
       const started = clock.nowMs();
       const steps: StepTiming[] = [];
+      let routedAt: number | undefined;
       remember(iface);
       try {
         let leaving: InterfaceConfig[] = [];
@@ -228,7 +231,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           if (failed) return failed;
           // a backup tier handing back: its flows are moved to the recovered uplink at once
           leaving = ifaces.filter((i) => before.includes(i.name) && !after.includes(i.name));
-          steps.push({ step: 'route', ms: clock.nowMs() - started });
+          routedAt = clock.nowMs();
+          steps.push({ step: 'route', ms: routedAt - started });
           // back in the route = handed back: clear it now, under the lock, so a parallel
           // switchover never plans with a stale record
           await ownership.remove(iface.name);
@@ -247,7 +251,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         const now = planRoute(ifaces, iface.family, ownedSet());
         const drained = toDrain.length > 0 ? `; drained ${deleted} flows of ${toDrain.map((i) => i.name).join(', ')}` : '';
         log.info(`route: put ${iface.name} back (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${drained}`);
-        return { ok: true, steps };
+        return { ok: true, steps, ...(routedAt === undefined ? {} : { routedAt }) };
       } catch (e) {
         return { ok: false, steps, error: `bring up ${iface.name}: ${(e as Error).message}` };
       }
