@@ -88,8 +88,10 @@ export const nodeSpawner: Spawner = {
     };
   },
 
+  prepare: (name, opts = {}) => resolver.prepare(name, (opts.env ?? process.env).PATH),
+
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const found = await resolver.resolve(argv[0] ?? '', (opts.env ?? process.env).PATH);
+    const found = await resolver.forRun(argv[0] ?? '', (opts.env ?? process.env).PATH);
     if ('error' in found) throw found.error;
     return new Promise((resolve, reject) => {
       const child = cp.spawn(found.path, argv.slice(1), {

@@ -68,6 +68,10 @@ export interface Spawner {
   /** Runs to completion and collects output. Rejects only when the binary cannot be started
    *  (the same errors as spawn). */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Checks program `name` now, so that a run() of it within the next second starts it without
+   *  checking it again: lets a caller overlap the check with other work before a start that is
+   *  time-critical. Never throws; a program that fails the check is checked again by run(). */
+  prepare?(name: string, opts?: SpawnOptions): Promise<void>;
 }
 
 export interface ReadOptions {

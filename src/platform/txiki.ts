@@ -108,8 +108,9 @@ function createSpawner(tjs: Tjs): Spawner {
         exited,
       };
     },
+    prepare: (name, opts = {}) => resolver.prepare(name, pathOf(opts)),
     async run(argv, opts: RunOptions = {}): Promise<RunResult> {
-      const found = await resolver.resolve(argv[0] ?? '', pathOf(opts));
+      const found = await resolver.forRun(argv[0] ?? '', pathOf(opts));
       if ('error' in found) throw found.error;
       const proc = start(found.path, argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
       opts.onStarted?.();

@@ -26,7 +26,7 @@ import {
 import { TrackerPark } from './park.ts';
 import { repair, type Held, type RetryState } from './reconcile.ts';
 import { handBack } from './handback.ts';
-import { attempt, fmtSteps, hotplug, Steps } from './steps.ts';
+import { attempt, fmtSteps, hotplug, prepareHotplug, Steps } from './steps.ts';
 
 export interface Mwan3BackendDeps {
   spawner: Spawner;
@@ -153,11 +153,13 @@ export class Mwan3Backend implements Backend {
   async applyDown(name: string, device: string, mark: number, family: Family, startMs: number): Promise<SwitchResult> {
     const steps = new Steps(this.d.clock, startMs);
     // Only what the hotplug event needs stands before it: the files as they were (put back if it
-    // fails, and whether the tracker was parked), read at once, then the three status files.
+    // fails, and whether the tracker was parked), read at once beside the check of hotplug-call,
+    // then the three status files.
     const [before, wasParked, offlineS] = await Promise.all([
       readStateFiles(this.d.fs, this.paths.trackDir, name).catch(() => null),
       readTracker(this.d.fs, this.paths.trackDir, name).then((t) => t.started === false || t.status === 'disabled', () => false),
       this.uptime(),
+      prepareHotplug(this.d.spawner, this.paths.hotplugCall),
     ]);
     steps.done('status', await attempt(() => writeStateFiles(this.d.fs, this.paths.trackDir, name, offlineFiles(offlineS))));
 

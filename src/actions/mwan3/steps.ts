@@ -43,6 +43,12 @@ export async function attempt(fn: () => Promise<unknown>): Promise<string | unde
   }
 }
 
+/** Checks hotplug-call beside other work, so that the hotplug() right after it starts at once. */
+export async function prepareHotplug(spawner: Spawner, hotplugCall: string): Promise<void> {
+  // the environment hotplug() runs it with: no PATH (env -i)
+  await spawner.prepare?.(hotplugCall, { env: {} });
+}
+
 /** `env -i ACTION=… INTERFACE=… DEVICE=… /sbin/hotplug-call iface`, as mwan3track runs it
  *  (never FIRSTCONNECT, which 15-mwan3 ignores). Its error text, or undefined when it worked.
  *  `onStarted`: the process is running (its program checked and started). */
