@@ -144,12 +144,12 @@ export const nodeFs: FileSystem = {
       await fh.close().catch(() => undefined);
     }
   },
-  async writeAtomic(path, text) {
+  async writeAtomic(path, text, opts) {
     const tmp = `${path}.${process.pid}.tmp`;
     const fh = await fsp.open(tmp, 'w');
     try {
       await fh.writeFile(text, 'utf8');
-      await fh.sync();
+      if (opts?.durable !== false) await fh.sync();
     } finally {
       await fh.close();
     }

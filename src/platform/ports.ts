@@ -84,8 +84,10 @@ export interface FileSystem {
    *  null when it does not exist. Only regular files are read, at most maxBytes: anything else
    *  rejects with a ReadError (src/platform/read-file.ts) whose message is the reason. */
   readText(path: string, opts?: ReadOptions): Promise<string | null>;
-  /** temp file + fsync + rename: readers never see half a file */
-  writeAtomic(path: string, text: string): Promise<void>;
+  /** temp file + fsync + rename: readers never see half a file. `durable: false` skips the
+   *  fsync: still atomic for readers and across a crash of this process, not across a power loss
+   *  (for state that means nothing after a reboot). */
+  writeAtomic(path: string, text: string, opts?: { durable?: boolean }): Promise<void>;
   /** plain truncate-and-write (how mwan3track writes its files) */
   writeText(path: string, text: string): Promise<void>;
   mkdirp(path: string): Promise<void>;

@@ -156,13 +156,13 @@ function createFs(tjs: Tjs): FileSystem {
         await fh.close().catch(() => undefined);
       }
     },
-    async writeAtomic(path, text) {
+    async writeAtomic(path, text, opts) {
       // tjs.writeFile is not atomic: temp file, fsync, rename
       const tmp = `${path}.${tjs.pid}.tmp`;
       const fh = await tjs.open(tmp, 'w');
       try {
         await fh.write(encoder.encode(text));
-        await fh.sync();
+        if (opts?.durable !== false) await fh.sync();
       } finally {
         await fh.close();
       }

@@ -23,7 +23,7 @@ import { RESILIENT_DEFAULTS } from './nexthop.ts';
 import type { ResilientOptions } from './nexthop.ts';
 import { installClassic, setHashPolicy } from './classic.ts';
 import { describeNexthops, familiesOf, planRoute } from './plan.ts';
-import { checkFamily, type RouteCheck } from './reconcile.ts';
+import { checkFamily, SUPERSEDED, type RouteCheck } from './reconcile.ts';
 import { createIpRunner, type IpRunner } from './ip-batch.ts';
 import { createResilientInstaller, probeResilient } from './resilient.ts';
 import type { InstallResult, ResilientInstaller } from './resilient.ts';
@@ -83,6 +83,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     return ifaces.filter((x) => x.family === i?.family).findIndex((x) => x.name === name);
   };
 
+  /** counts route changes of switchovers (reconcile's reads are stale once it moved) */
+  let changes = 0;
   let lock: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = lock.then(fn, fn);
@@ -195,6 +197,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           const wasInRoute = planRoute(ifaces, iface.family, ownedSet()).members.includes(iface.name);
           await ownership.add(iface.name, { since: clock.wallMs(), device: iface.device, mark: 0 });
           // a backup-tier uplink is not in the route: nothing to replace, but still drained
+          changes++;
           const error = wasInRoute ? await apply(iface.family, ownedSet(), false) : null;
           if (error) {
             await ownership.remove(iface.name);
@@ -227,6 +230,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           const without = ownedSet();
           without.delete(iface.name);
           const after = planRoute(ifaces, iface.family, without).members;
+          changes++;
           const failed = await apply(iface.family, without);
           if (failed) return failed;
           // a backup tier handing back: its flows are moved to the recovered uplink at once
@@ -262,17 +266,18 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const now = deps.clock.nowMs();
       if (lastCheckMs !== null && now - lastCheckMs < (deps.checkEveryMs ?? 5000)) return { offlineByMwan3: [], repaired };
       lastCheckMs = now;
+      // the kernel is read without the lock, so a switchover never waits behind these spawns;
+      // a repair is made only if no switchover changed the route since the read began
+      const seen = changes;
       const check: RouteCheck = {
         spawner, log, ipPath, table, metric, groups, lastProblem,
         plan: (family) => planRoute(ifaces, family, ownedSet()),
-        apply: (family, onWarning) => apply(family, ownedSet(), true, onWarning),
+        apply: (family, onWarning) => exclusive(async () => (changes !== seen ? SUPERSEDED : apply(family, ownedSet(), true, onWarning))),
       };
-      await exclusive(async () => {
-        for (const family of familiesOf(ifaces)) {
-          const what = await checkFamily(check, family);
-          if (what) repaired.push(what);
-        }
-      });
+      for (const family of familiesOf(ifaces)) {
+        const what = await checkFamily(check, family);
+        if (what) repaired.push(what);
+      }
       return { offlineByMwan3: [], repaired };
     },
 
@@ -282,6 +287,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         // the route and group stay (with every uplink); only unused member objects go
         if (owned.length === 0) { await groups?.prune(false); return; }
         let allBack = true;
+        changes++;
         for (const family of familiesOf(ifaces)) {
           const error = await apply(family, new Set());
           if (error) { allBack = false; log.error(`route: cannot put the ${family} uplinks back: ${error}`); }
