@@ -101,8 +101,8 @@ export async function failover(s: Session, client: TrafficClient, up: Uplink, o:
   const streamMoved = streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
   const longMoved = longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
   await sleep(o.holdMs ?? 1000);
-  s.status.poll();
-  const switched = s.status.findSwitch(up.name, 'down', t0 - 50);
+  // the record appears once the whole switchover (drain included) is done
+  const switched = await until(() => { s.status.poll(); return s.status.findSwitch(up.name, 'down', t0 - 50); }, 3000);
   const mqtt = await mqttArrival(s, up.name, down?.at ?? null, t0);
   o.onStep?.('restoring', Date.now(), '');
   const restoredAt = await restore(s.lab, f);
