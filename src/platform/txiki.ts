@@ -73,6 +73,13 @@ function createSpawner(tjs: Tjs): Spawner {
       // the last few seconds is started. The daemon checks fping before starting probers, and
       // every exit below re-checks it before the restart comes.
       const name = argv[0] ?? '';
+      if (opts.stdin === 'pipe') {
+        // txiki.js v26.6: the promise of a write to a child's stdin never settles, so the stream
+        // delivers the first chunk and no other (checked with ip -batch): refused, never started
+        const err = new Error(`${name}: writing to a child's stdin does not work under txiki.js`) as Error & { code: string };
+        err.code = 'ENOTSUP';
+        throw err;
+      }
       const pathVar = pathOf(opts);
       const path = resolver.fresh(name, pathVar);
       if (path === null) {

@@ -146,6 +146,12 @@ class BatchChild {
     } catch (e) {
       const err = e as Error & { code?: string };
       if (err.code === 'EAGAIN') return 'again';
+      if (err.code === 'ENOTSUP') {
+        // the runtime cannot feed a child's stdin (txiki.js v26): ip is spawned per change
+        this.givenUp = true;
+        this.d.log.info(`route: ${err.message}: spawning ip per route change`);
+        return 'failed';
+      }
       this.failed(`cannot start ${this.d.ipPath} -batch: ${err.message}`, false);
       return 'failed';
     }
