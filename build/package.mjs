@@ -297,18 +297,22 @@ function main() {
     console.log(`package: copied the bundle to ${to} for the OpenWrt SDK`);
   }
 
-  // `wanpulse setup` is its own file beside the bundle (build/bundle.mjs), loaded only by that command
-  const setupChunk = join(dirname(bundle), 'wanpulse-setup.js');
+  // `wanpulse setup` and the Node.js adapter are their own files beside the bundle
+  // (build/bundle.mjs): the first loaded only by that command, the second only under Node.js (the
+  // launcher's fallback when there is no tjs)
   const bundleTo = pkg.files.find((f) => f.from.bundle)?.to;
-  if (bundleTo && !pkg.files.some((f) => f.to.endsWith('/wanpulse-setup.js'))) {
-    if (existsSync(setupChunk)) pkg.files.push({ from: { path: setupChunk }, to: join(dirname(bundleTo), 'wanpulse-setup.js'), mode: 0o644 });
-    else if (!opts.bundle) fail(`${setupChunk} not found (it is built with the bundle)`);
-    else console.warn(`package: no wanpulse-setup.js beside ${bundle}: this package has no \`wanpulse setup\``);
-  }
-  if (opts.feed && existsSync(setupChunk)) {
-    const to = join(opts.feedDir, 'files/usr/share/wanpulse/wanpulse-setup.js');
-    copyFileSync(setupChunk, to);
-    console.log(`package: copied the setup chunk to ${to} for the OpenWrt SDK`);
+  for (const [chunk, what] of [['wanpulse-setup.js', 'no `wanpulse setup`'], ['wanpulse-node.js', 'no Node.js fallback']]) {
+    const from = join(dirname(bundle), chunk);
+    if (bundleTo && !pkg.files.some((f) => f.to.endsWith(`/${chunk}`))) {
+      if (existsSync(from)) pkg.files.push({ from: { path: from }, to: join(dirname(bundleTo), chunk), mode: 0o644 });
+      else if (!opts.bundle) fail(`${from} not found (it is built with the bundle)`);
+      else console.warn(`package: no ${chunk} beside ${bundle}: this package has ${what}`);
+    }
+    if (opts.feed && existsSync(from)) {
+      const to = join(opts.feedDir, `files/usr/share/wanpulse/${chunk}`);
+      copyFileSync(from, to);
+      console.log(`package: copied ${chunk} to ${to} for the OpenWrt SDK`);
+    }
   }
 
   const mtimeS = sourceEpochS();

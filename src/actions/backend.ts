@@ -11,6 +11,9 @@ export interface SwitchResult {
   applied?: boolean;
   /** ms since the call started, per finished step */
   steps: StepTiming[];
+  /** monotonic time at which routing changed (route replaced, hotplug event done); absent when
+   *  this call changed no routing */
+  routedAt?: number;
   error?: string;
 }
 

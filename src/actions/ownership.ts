@@ -64,6 +64,10 @@ export class Ownership {
   }
 
   async save(): Promise<void> {
-    await this.fs.writeAtomic(this.path, JSON.stringify(this.data) + '\n');
+    // Written before every take-down, so it stands in front of the routing change. No fsync: the
+    // record undoes what a crashed wanpulse left in the kernel and in mwan3, and none of that
+    // survives a reboot (a power loss), so the record need not either. On a run directory on disk
+    // (the lab's) the fsync cost 19 ms median, 69 ms p95 under load; on tmpfs nothing.
+    await this.fs.writeAtomic(this.path, JSON.stringify(this.data) + '\n', { durable: false });
   }
 }

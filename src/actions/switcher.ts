@@ -69,6 +69,9 @@ export function createSwitcher(
     } catch (e) {
       result = { ok: false, steps: [], error: e instanceof Error ? e.message : String(e) };
     }
+    // backends time their steps from the call; the record counts from the decision
+    const wait = started - req.decidedAt;
+    if (wait > 0) result = { ...result, steps: result.steps.map((st) => ({ step: st.step, ms: st.ms + wait })) };
     log.debug(() => `switch ${req.iface.name} ${req.direction}: ${result.ok ? 'ok' : `failed (${result.error ?? 'no reason given'})`} in ${Math.round(clock.nowMs() - started)} ms`);
     return result;
   }

@@ -45,9 +45,11 @@ export function recordSwitch(s: DaemonState, log: Log, wall: WallClock, r: Switc
     steps: r.result.steps.map((st) => ({ step: st.step, ms: Math.round(st.ms) })), totalMs: Math.round(now - r.decidedAt),
   };
   if (r.result.error) rec.error = r.result.error;
+  if (r.result.routedAt !== undefined) rec.routeMs = Math.round(r.result.routedAt - r.decidedAt);
   s.lastSwitch.set(r.iface, rec);
   const steps = rec.steps.map((st) => `${st.step} ${st.ms} ms`).join(', ');
-  if (r.result.ok) log.info(`${r.iface}: switched ${r.direction} in ${rec.totalMs} ms${steps ? ` (${steps})` : ''}`);
+  const routed = rec.routeMs === undefined ? '' : `, routing changed after ${rec.routeMs} ms`;
+  if (r.result.ok) log.info(`${r.iface}: switched ${r.direction} in ${rec.totalMs} ms${routed}${steps ? ` (${steps})` : ''}`);
   else log.error(`${r.iface}: switch ${r.direction} failed after ${rec.totalMs} ms: ${r.result.error ?? 'unknown error'}`);
   return rec;
 }

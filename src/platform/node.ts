@@ -47,7 +47,7 @@ export const nodeSpawner: Spawner = {
     const child = cp.spawn(argv[0]!, argv.slice(1), {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: ['ignore', stdio(opts.stdout), stdio(opts.stderr)],
+      stdio: [opts.stdin ?? 'ignore', stdio(opts.stdout), stdio(opts.stderr)],
     });
     // Node reports a missing binary asynchronously; txiki.js throws synchronously. Normalise to
     // the synchronous throw by checking the pid (undefined when spawn failed).
@@ -63,6 +63,8 @@ export const nodeSpawner: Spawner = {
     const errDec = new Utf8Decoder();
     child.stdout?.on('data', (b: Buffer) => outSplit.push(outDec.decode(b, true)));
     child.stderr?.on('data', (b: Buffer) => errSplit.push(errDec.decode(b, true)));
+    // a write after the child died fails with EPIPE: reported to the writer, never thrown
+    child.stdin?.on('error', () => undefined);
     const exited = new Promise<ExitStatus>((resolve) => {
       child.on('error', () => undefined);
       child.on('close', (code, signal) => {
@@ -76,12 +78,20 @@ export const nodeSpawner: Spawner = {
       onStdoutLine: (fn) => { outFn = fn; },
       onStderrLine: (fn) => { errFn = fn; },
       kill: (signal = 'SIGTERM') => { try { child.kill(signal as NodeJS.Signals); } catch { /* gone */ } },
+      write: (text) => new Promise<void>((resolve, reject) => {
+        const input = child.stdin;
+        if (!input || input.destroyed || !input.writable) { reject(new Error('stdin is not open')); return; }
+        input.write(text, (err) => (err ? reject(err) : resolve()));
+      }),
+      endInput: () => { try { child.stdin?.end(); } catch { /* gone */ } },
       exited,
     };
   },
 
+  prepare: (name, opts = {}) => resolver.prepare(name, (opts.env ?? process.env).PATH),
+
   async run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const found = await resolver.resolve(argv[0] ?? '', (opts.env ?? process.env).PATH);
+    const found = await resolver.forRun(argv[0] ?? '', (opts.env ?? process.env).PATH);
     if ('error' in found) throw found.error;
     return new Promise((resolve, reject) => {
       const child = cp.spawn(found.path, argv.slice(1), {
@@ -103,6 +113,7 @@ export const nodeSpawner: Spawner = {
         stderr += errDec.decode(new Uint8Array(0));
         resolve({ code, signal, stdout, stderr });
       });
+      if (child.pid !== undefined) opts.onStarted?.();
       if (opts.input !== undefined) {
         child.stdin!.on('error', () => undefined);
         child.stdin!.end(opts.input);
@@ -158,12 +169,12 @@ export const nodeFs: FileSystem = {
       close: (fh) => fh.close(),
     }, opts?.maxBytes);
   },
-  async writeAtomic(path, text) {
+  async writeAtomic(path, text, opts) {
     const tmp = `${path}.${process.pid}.tmp`;
     const fh = await fsp.open(tmp, 'w');
     try {
       await fh.writeFile(text, 'utf8');
-      await fh.sync();
+      if (opts?.durable !== false) await fh.sync();
     } finally {
       await fh.close();
     }

@@ -19,6 +19,8 @@ export interface SpawnOptions {
   cwd?: string;
   stdout?: StdioMode;
   stderr?: StdioMode;
+  /** 'pipe': the child's stdin is written with ChildProcess.write (spawn only). Default 'ignore'. */
+  stdin?: 'pipe' | 'ignore';
 }
 
 export interface ExitStatus {
@@ -34,6 +36,11 @@ export interface ChildProcess {
   onStderrLine(fn: (line: string) => void): void;
   /** Signal by name ('SIGTERM', 'SIGKILL', …): numbers differ on MIPS. */
   kill(signal?: string): void;
+  /** Writes to stdin (spawned with stdin 'pipe'); resolves once the runtime took the bytes, rejects
+   *  when stdin is not a pipe or is closed (the child exited). */
+  write(text: string): Promise<void>;
+  /** Closes stdin (the child sees end of input); nothing when it is not a pipe. */
+  endInput(): void;
   readonly exited: Promise<ExitStatus>;
 }
 
@@ -47,6 +54,9 @@ export interface RunOptions extends SpawnOptions {
   timeoutMs?: number;
   /** Written to stdin, which is then closed. */
   input?: string;
+  /** Called once the process has been started (after the program check and the fork), before it
+   *  ends: lets a caller time the start apart from the run. */
+  onStarted?: () => void;
 }
 
 export interface Spawner {
@@ -58,6 +68,10 @@ export interface Spawner {
   /** Runs to completion and collects output. Rejects only when the binary cannot be started
    *  (the same errors as spawn). */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Checks program `name` now, so that a run() of it within the next second starts it without
+   *  checking it again: lets a caller overlap the check with other work before a start that is
+   *  time-critical. Never throws; a program that fails the check is checked again by run(). */
+  prepare?(name: string, opts?: SpawnOptions): Promise<void>;
 }
 
 export interface ReadOptions {
@@ -86,8 +100,10 @@ export interface FileSystem {
   /** A small kernel file to read often (src/platform/read-file.ts POLLED_MAX_BYTES unless
    *  maxBytes); nothing is opened before the first read(). */
   openPolled(path: string, opts?: ReadOptions): PolledFile;
-  /** temp file + fsync + rename: readers never see half a file */
-  writeAtomic(path: string, text: string): Promise<void>;
+  /** temp file + fsync + rename: readers never see half a file. `durable: false` skips the
+   *  fsync: still atomic for readers and across a crash of this process, not across a power loss
+   *  (for state that means nothing after a reboot). */
+  writeAtomic(path: string, text: string, opts?: { durable?: boolean }): Promise<void>;
   /** plain truncate-and-write (how mwan3track writes its files) */
   writeText(path: string, text: string): Promise<void>;
   mkdirp(path: string): Promise<void>;

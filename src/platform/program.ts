@@ -54,6 +54,8 @@ export interface ProgramFacts {
 }
 
 const FRESH_MS = 5000;
+/** how long a prepare() stands in for the check of the run() after it */
+const PREPARED_MS = 1000;
 
 /** PATH matters only for a bare name */
 const cacheKey = (name: string, pathVar: string | undefined) => (name.includes('/') ? name : `${pathVar ?? ''}\0${name}`);
@@ -63,6 +65,7 @@ const cacheKey = (name: string, pathVar: string | undefined) => (name.includes('
 export class ProgramResolver {
   private readonly paths = new Map<string, string>();
   private readonly checkedAt = new Map<string, number>();
+  private readonly prepared = new Map<string, number>();
 
   constructor(private readonly facts: ProgramFacts, private readonly now: () => number) {}
 
@@ -89,6 +92,24 @@ export class ProgramResolver {
     this.checkedAt.delete(key);
     const v = first ?? { ok: false, code: 'ENOENT', why: 'not found' };
     return { error: cannotStart(name, v as Exclude<Verdict, { ok: true }>) };
+  }
+
+  /** Checks `name` now, for a run that follows at once (forRun): a caller that knows it is about
+   *  to start a program checks it beside other work instead of in front of the start. */
+  async prepare(name: string, pathVar: string | undefined): Promise<void> {
+    const r = await this.resolve(name, pathVar);
+    if ('path' in r) this.prepared.set(cacheKey(name, pathVar), this.now());
+  }
+
+  /** What run() starts: the path prepare() checked within the last second (once), else a fresh
+   *  check (resolve). */
+  async forRun(name: string, pathVar: string | undefined): Promise<{ path: string } | { error: Error & { code: string } }> {
+    const key = cacheKey(name, pathVar);
+    const at = this.prepared.get(key);
+    this.prepared.delete(key);
+    const path = this.paths.get(key);
+    if (at !== undefined && this.now() - at <= PREPARED_MS && path !== undefined) return { path };
+    return this.resolve(name, pathVar);
   }
 
   /** The resolved path when `name` was found usable in the last few seconds, else null. A

@@ -73,6 +73,13 @@ function createSpawner(tjs: Tjs): Spawner {
       // the last few seconds is started. The daemon checks fping before starting probers, and
       // every exit below re-checks it before the restart comes.
       const name = argv[0] ?? '';
+      if (opts.stdin === 'pipe') {
+        // txiki.js v26.6: the promise of a write to a child's stdin never settles, so the stream
+        // delivers the first chunk and no other (checked with ip -batch): refused, never started
+        const err = new Error(`${name}: writing to a child's stdin does not work under txiki.js`) as Error & { code: string };
+        err.code = 'ENOTSUP';
+        throw err;
+      }
       const pathVar = pathOf(opts);
       const path = resolver.fresh(name, pathVar);
       if (path === null) {
@@ -82,6 +89,7 @@ function createSpawner(tjs: Tjs): Spawner {
         throw err;
       }
       const proc = start(path, argv, opts);
+      const writer = proc.stdin?.getWriter() ?? null;
       let outFn: (l: string) => void = () => undefined;
       let errFn: (l: string) => void = () => undefined;
       const out = lineSplitter(guarded((l: string) => outFn(l)));
@@ -99,13 +107,20 @@ function createSpawner(tjs: Tjs): Spawner {
         onStdoutLine: (fn) => { outFn = fn; },
         onStderrLine: (fn) => { errFn = fn; },
         kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
+        write: async (text) => {
+          if (!writer) throw new Error('stdin is not open');
+          await writer.write(encoder.encode(text));
+        },
+        endInput: () => { void writer?.close().catch(() => undefined); },
         exited,
       };
     },
+    prepare: (name, opts = {}) => resolver.prepare(name, pathOf(opts)),
     async run(argv, opts: RunOptions = {}): Promise<RunResult> {
-      const found = await resolver.resolve(argv[0] ?? '', pathOf(opts));
+      const found = await resolver.forRun(argv[0] ?? '', pathOf(opts));
       if ('error' in found) throw found.error;
       const proc = start(found.path, argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
+      opts.onStarted?.();
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
       if (opts.input !== undefined && proc.stdin) {
@@ -162,13 +177,13 @@ function createFs(tjs: Tjs): FileSystem {
         close: (fh) => fh.close(),
       }, opts?.maxBytes);
     },
-    async writeAtomic(path, text) {
+    async writeAtomic(path, text, opts) {
       // tjs.writeFile is not atomic: temp file, fsync, rename
       const tmp = `${path}.${tjs.pid}.tmp`;
       const fh = await tjs.open(tmp, 'w');
       try {
         await fh.write(encoder.encode(text));
-        await fh.sync();
+        if (opts?.durable !== false) await fh.sync();
       } finally {
         await fh.close();
       }

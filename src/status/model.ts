@@ -30,6 +30,9 @@ export interface SwitchRecord {
   error?: string;
   /** ms from decision until each step finished, in order (e.g. hotplug, drain, park) */
   steps: StepTiming[];
+  /** ms from the decision until routing changed (route backend: the route replaced; mwan3: its
+   *  hotplug event done); absent when this switchover changed no routing */
+  routeMs?: number;
   totalMs: number;
 }
 

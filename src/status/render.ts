@@ -20,7 +20,8 @@ function switchLine(u: UplinkStatus, now: number): string | null {
   const s = u.lastSwitch;
   if (!s) return null;
   const steps = s.steps.map((x) => `${x.step} ${x.ms.toFixed(0)}ms`).join(', ');
-  return `    last switch: ${s.direction} ${ago(now - s.at)} ago, ${s.ok ? 'ok' : `FAILED (${s.error ?? 'unknown error'})`} in ${s.totalMs.toFixed(0)} ms${steps ? ` [${steps}]` : ''}`;
+  const routed = s.routeMs === undefined ? '' : `, routing changed after ${s.routeMs.toFixed(0)} ms`;
+  return `    last switch: ${s.direction} ${ago(now - s.at)} ago, ${s.ok ? 'ok' : `FAILED (${s.error ?? 'unknown error'})`} in ${s.totalMs.toFixed(0)} ms${routed}${steps ? ` [${steps}]` : ''}`;
 }
 
 export function renderStatus(snap: StatusSnapshot, now: number): string {

@@ -61,6 +61,22 @@ test('one switchover per interface at a time, different interfaces in parallel',
   assert.equal(results.map((r) => `${r.iface} ${r.direction} ${r.decidedAt} ${r.result.ok}`), ['wan down 1 true', 'wanb down 2 true', 'wan up 3 true']);
 });
 
+test('step timings are counted from the decision, also when the switchover waited behind another', async () => {
+  const { backend, calls } = fakeBackend();
+  const results: SwitchOutcome[] = [];
+  const clock = new FakeClock();
+  const sw = createSwitcher(backend, clock, memoryLog(), (r) => results.push(r));
+  sw.request(wan, 'down', 'lost', 0);
+  sw.request(wan, 'up', 'recovered', 10);
+  clock.advance(40);
+  calls[0]!.finish({ steps: [{ step: 'route', ms: 5 }], routedAt: 5 });
+  await tick();
+  calls[1]!.finish({ steps: [{ step: 'route', ms: 5 }], routedAt: 45 });
+  await sw.idle();
+  assert.equal(results.map((r) => r.result.steps), [[{ step: 'route', ms: 5 }], [{ step: 'route', ms: 35 }]]);
+  assert.equal(results.map((r) => r.result.routedAt), [5, 45]);
+});
+
 test('requests arriving during a switchover collapse into the latest', async () => {
   const { sw, calls, results } = setup();
   sw.request(wan, 'down', 'first', 1);

@@ -27,6 +27,7 @@ interface Figure {
 const FIGURES: Figure[] = [
   { key: 'detectMs', label: 'detection (fault → offline decision)', floor: 'detect', target: () => 'p95 ≤ 1000' },
   { key: 'switchMs', label: 'switchover (fault → route changed)', floor: 'switchover' },
+  { key: 'routeMs', label: 'decision → route changed (reported by wanpulse)', target: () => 'p95 ≤ 20' },
   { key: 'outageMs', label: 'outage: longest silence of the 10 ms UDP stream', floor: 'outage', target: (s) => (s === 'cut-busy' || s.startsWith('oneway') ? 'p95 ≤ 500' : undefined) },
   { key: 'tcpMovedMs', label: 'long-lived TCP flow on the other uplink' },
   { key: 'recoveryMs', label: 'recovery (restore → online decision)', floor: 'recovery' },

@@ -102,7 +102,7 @@ test('route backend: start keeps the recorded uplink out of the route, unless it
   for (const [keepOut, expect] of [[['wg0'], 'wg1'], [['wg0', 'wg1'], 'wg0,wg1']] as const) {
     replaced.length = 0;
     const fs = new MemoryFs({ '/run/route-owned.json': record([...keepOut]) });
-    const backend = createRouteBackend({ spawner, fs, clock: new FakeClock(), log: memoryLog(), runDir: '/run', table: '100', metric: 10, drain: false, drainOnRecovery: false, sysctl: false, pid: 1, checkEveryMs: 0, resilient: false });
+    const backend = createRouteBackend({ spawner, fs, clock: new FakeClock(), log: memoryLog(), runDir: '/run', table: '100', metric: 10, drain: false, drainOnRecovery: false, sysctl: false, pid: 1, checkEveryMs: 0, resilient: false, ipBatch: false });
     await backend.start(cfg.interfaces, new Set(keepOut));
     assert.equal(replaced, [expect]);
     const owned = Object.keys((JSON.parse(fs.files.get('/run/route-owned.json')!) as { owned: object }).owned);

@@ -18,6 +18,17 @@ export class FakeChild implements ChildProcess {
     this.signals.push(signal);
     if (this.alive) this.exit({ code: null, signal });
   }
+  /** what was written to stdin */
+  readonly input: string[] = [];
+  inputEnded = false;
+  onInput: (text: string) => void = () => undefined;
+  async write(text: string): Promise<void> {
+    if (!this.alive || this.inputEnded || this.opts.stdin !== 'pipe') throw new Error('stdin is not open');
+    this.input.push(text);
+    this.onInput(text);
+  }
+  /** like a child that reads its input to the end: it exits at the end of input */
+  endInput() { this.inputEnded = true; if (this.opts.stdin === 'pipe') queueMicrotask(() => this.exit({ code: 0, signal: null })); }
   /** test side: the child prints a line */
   stdout(line: string) { this.outFn(line); }
   stderr(line: string) { this.errFn(line); }
@@ -57,6 +68,7 @@ export class FakeSpawner implements Spawner {
       throw err;
     }
     this.runs.push({ argv, opts });
+    opts.onStarted?.();
     return this.handler(argv, opts);
   }
 }

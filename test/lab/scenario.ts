@@ -17,6 +17,8 @@ export interface FailoverResult {
   detectMs: number | null;
   /** fault → the default route in main no longer holds the uplink */
   switchMs: number | null;
+  /** the offline decision → routing changed, as wanpulse reported it (its switch record's routeMs) */
+  routeMs: number | null;
   /** longest silence of the 10 ms UDP stream around the fault (null: stream was not on the uplink) */
   outageMs: number | null;
   /** wanpulse's offline decision (the event's `at`) → its `<base>/event` message reaching a
@@ -93,6 +95,8 @@ export async function failover(s: Session, client: TrafficClient | null, up: Upl
   const streamMoved = client && streamWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'stream' && e.uplink !== up.name, timeoutMs, t0) : null;
   const longMoved = client && longWasOn === up.name ? await client.waitFor((e) => e.ev === 'via' && e.flow === 'long' && e.uplink !== up.name, timeoutMs, t0) : null;
   await sleep(o.holdMs ?? 1000);
+  // the record appears once the whole switchover (drain included) is done
+  const switched = await until(() => { s.status.poll(); return s.status.findSwitch(up.name, 'down', t0 - 50); }, 3000);
   const mqtt = await mqttArrival(s, up.name, down?.at ?? null, t0);
   o.onStep?.('restoring', Date.now(), '');
   const restoredAt = await restore(s.lab, f);
@@ -103,6 +107,7 @@ export async function failover(s: Session, client: TrafficClient | null, up: Upl
     fault, uplink: up.name, injectedAt: t0, injectLagMs: f.issuedAt === undefined ? null : t0 - f.issuedAt, restoredAt,
     detectMs: down ? down.at - t0 : null,
     switchMs: routed ? routed.at - t0 : null,
+    routeMs: switched?.routeMs ?? null,
     outageMs: client && streamWasOn === up.name && streamMoved && streamMoved.ev === 'via' ? client.longestGap('stream', t0, streamMoved.at) : null,
     mqttMs: mqtt.eventMs,
     mqttStateMs: mqtt.stateMs,

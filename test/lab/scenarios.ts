@@ -261,7 +261,7 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
       }
       let r: FailoverRun;
       if (skipped) {
-        r = { fault, uplink: up.name, injectedAt: Date.now(), injectLagMs: null, restoredAt: Date.now(), detectMs: null, switchMs: null, outageMs: null, mqttMs: null,
+        r = { fault, uplink: up.name, injectedAt: Date.now(), injectLagMs: null, restoredAt: Date.now(), detectMs: null, switchMs: null, routeMs: null, outageMs: null, mqttMs: null,
           mqttStateMs: null, tcpMovedMs: null, recoveryMs: null, backInRouteMs: null, skipped, queueAtCutMs };
       } else {
         r = { ...await failover(s, client, up, { fault, holdMs: 500 }), ...(queueAtCutMs === undefined ? {} : { queueAtCutMs }) };
@@ -270,7 +270,7 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
       runs.push(r);
       const q = r.queueAtCutMs === undefined ? '' : `, queue at the cut ${fmt(r.queueAtCutMs)} ms`;
       o.log(skipped ? `  run ${i + 1}/${o.runs} ${up.name}: not cut: ${skipped}${q}`
-        : `  run ${i + 1}/${o.runs} ${up.name}: detect ${fmt(r.detectMs)} ms, switch ${fmt(r.switchMs)} ms, outage ${fmt(r.outageMs)} ms, tcp moved ${fmt(r.tcpMovedMs)} ms, recovery ${fmt(r.recoveryMs)} ms, mqtt ${fmt(r.mqttMs)} ms${q}`);
+        : `  run ${i + 1}/${o.runs} ${up.name}: detect ${fmt(r.detectMs)} ms, switch ${fmt(r.switchMs)} ms (route ${fmt(r.routeMs)} ms after the decision), outage ${fmt(r.outageMs)} ms, tcp moved ${fmt(r.tcpMovedMs)} ms, recovery ${fmt(r.recoveryMs)} ms, mqtt ${fmt(r.mqttMs)} ms${q}`);
       if (traffic === 'saturated') await sleep(o.queueMs); // the queue drains
       else await restoreAll(lab);
       await allOnline(s, 15_000);

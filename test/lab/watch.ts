@@ -59,8 +59,12 @@ export class RouteWatch {
 }
 
 /** Polls the status file; reports every new transition event and every new switch record. */
+type SwitchRecord = NonNullable<StatusSnapshot['uplinks'][number]['lastSwitch']>;
+
 export class StatusWatch {
   readonly transitions: TransitionEvent[] = [];
+  /** every switch record the status file showed, in the order seen */
+  readonly switches: { iface: string; record: SwitchRecord }[] = [];
   latest: StatusSnapshot | null = null;
   private timer: NodeJS.Timeout | null = null;
   private seen = new Set<string>();
@@ -68,7 +72,7 @@ export class StatusWatch {
 
   constructor(private readonly daemon: Daemon, private readonly on: {
     transition?: (t: TransitionEvent) => void;
-    switched?: (iface: string, sw: NonNullable<StatusSnapshot['uplinks'][number]['lastSwitch']>) => void;
+    switched?: (iface: string, sw: SwitchRecord) => void;
   } = {}) {}
 
   start(periodMs = 25): void {
@@ -110,9 +114,15 @@ export class StatusWatch {
       const key = `s:${u.iface}:${u.lastSwitch.at}:${u.lastSwitch.direction}`;
       if (!this.seen.has(key)) {
         this.seen.add(key);
+        this.switches.push({ iface: u.iface, record: u.lastSwitch });
         this.on.switched?.(u.iface, u.lastSwitch);
       }
     }
+  }
+
+  /** The first switch of iface in `direction` decided at or after sinceMs. */
+  findSwitch(iface: string, direction: 'down' | 'up', sinceMs: number): SwitchRecord | undefined {
+    return this.switches.find((x) => x.iface === iface && x.record.direction === direction && x.record.at >= sinceMs)?.record;
   }
 
   /** Transitions of iface to `to` decided at or after sinceMs. */

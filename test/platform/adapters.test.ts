@@ -171,5 +171,29 @@ test('txiki: a program that vanished after its last check is not started again',
   assert.is(t.spawns.length, 2);
 });
 
+test('txiki: prepare() checks a program beside other work; the run right after it starts without a second check', async () => {
+  const t = fakeTjs({ answer: () => fakeProcess('') });
+  let stats = 0;
+  const stat = t.stat.bind(t);
+  t.stat = (path) => { stats++; return stat(path); };
+  const p = createTxikiPlatform(t, noSocket);
+  const prog = join(dir, 'script-tool');
+  await p.spawner.prepare!(prog);
+  const checked = stats;
+  assert.ok(checked > 0);
+  let started = 0;
+  await p.spawner.run([prog, 'a'], { onStarted: () => { started++; } });
+  assert.is(stats, checked, 'no check between prepare and run');
+  assert.is(started, 1);
+  await p.spawner.run([prog, 'b']);
+  assert.ok(stats > checked, 'a prepare serves one run only');
+  // a missing program is still refused by run, and never handed to tjs.spawn
+  const before = t.spawns.length;
+  await p.spawner.prepare!(join(dir, 'nothing'));
+  const err = await p.spawner.run([join(dir, 'nothing')]).then(() => null, (e: Error & { code: string }) => e);
+  assert.is(err?.code, 'ENOENT');
+  assert.is(t.spawns.length, before);
+});
+
 test.after(() => { chmodSync(join(dir, 'secret'), 0o600); rmSync(dir, { recursive: true, force: true }); });
 test.run();

@@ -26,7 +26,7 @@ import {
 import { TrackerPark } from './park.ts';
 import { repair, type Held, type RetryState } from './reconcile.ts';
 import { handBack } from './handback.ts';
-import { attempt, fmtSteps, hotplug, Steps } from './steps.ts';
+import { attempt, fmtSteps, hotplug, prepareHotplug, Steps } from './steps.ts';
 
 export interface Mwan3BackendDeps {
   spawner: Spawner;
@@ -152,13 +152,18 @@ export class Mwan3Backend implements Backend {
   /** STATUS, hotplug, drain, begin the park. Also used by reconcile after an mwan3 restart. */
   async applyDown(name: string, device: string, mark: number, family: Family, startMs: number): Promise<SwitchResult> {
     const steps = new Steps(this.d.clock, startMs);
-    const before = await readStateFiles(this.d.fs, this.paths.trackDir, name).catch(() => null);
-    const wasParked = await readTracker(this.d.fs, this.paths.trackDir, name).then(
-      (t) => t.started === false || t.status === 'disabled', () => false);
-    const offlineS = await this.uptime();
+    // Only what the hotplug event needs stands before it: the files as they were (put back if it
+    // fails, and whether the tracker was parked), read at once beside the check of hotplug-call,
+    // then the three status files.
+    const [before, wasParked, offlineS] = await Promise.all([
+      readStateFiles(this.d.fs, this.paths.trackDir, name).catch(() => null),
+      readTracker(this.d.fs, this.paths.trackDir, name).then((t) => t.started === false || t.status === 'disabled', () => false),
+      this.uptime(),
+      prepareHotplug(this.d.spawner, this.paths.hotplugCall),
+    ]);
     steps.done('status', await attempt(() => writeStateFiles(this.d.fs, this.paths.trackDir, name, offlineFiles(offlineS))));
 
-    const hotplugError = await hotplug(this.d.spawner, this.paths.hotplugCall, 'disconnected', name, device);
+    const hotplugError = await hotplug(this.d.spawner, this.paths.hotplugCall, 'disconnected', name, device, () => steps.done('spawned'));
     steps.done('hotplug', hotplugError);
     const prev = this.held.get(name);
     const held: Held = { device, mark, family, pid: prev?.pid ?? null, offlineS, tracker: this.trackerOf(name) };
@@ -168,7 +173,7 @@ export class Mwan3Backend implements Backend {
       if (before && !this.park.active(name)) await attempt(() => writeStateFiles(this.d.fs, this.paths.trackDir, name, before));
       return steps.result();
     }
-    steps.applied = true;
+    steps.routed();
 
     if (this.d.drain) {
       const r = await drainByMark(this.d.spawner, this.d.log, mark, this.d.mmxMask, family, this.drainOpts());

@@ -9,7 +9,7 @@ import { drainOthers } from './drain.ts';
 import { findTrackerPid, onlineFiles, readTracker, writeStateFiles } from './files.ts';
 import { roundBudgetMs } from './park.ts';
 import { guardResumeRound, resumeLedByTracker, trackerLeads } from './resume.ts';
-import { attempt, hotplug, Steps } from './steps.ts';
+import { attempt, hotplug, prepareHotplug, Steps } from './steps.ts';
 
 /** how long stop() lets a tracker-led resume take before sending `connected` itself */
 const STOP_RESUME_MS = 1500;
@@ -19,7 +19,8 @@ const STOP_RESUME_MS = 1500;
 export async function handBack(h: Mwan3Backend, name: string, device: string, family: Family, reason: string, force: boolean): Promise<SwitchResult> {
   const steps = new Steps(h.d.clock, h.d.clock.nowMs());
   const held = h.held.get(name);
-  const found = await findTrackerPid(h.d.spawner, h.d.fs, h.paths, name);
+  // hotplug-call is checked beside the tracker lookup, not in front of its start
+  const [found] = await Promise.all([findTrackerPid(h.d.spawner, h.d.fs, h.paths, name), prepareHotplug(h.d.spawner, h.paths.hotplugCall)]);
   const pid = found.pid;
   const job = h.park.job(name);
   // Without `held` (hand-back after a crash) the files tell whether the tracker is parked.
@@ -37,14 +38,16 @@ export async function handBack(h: Mwan3Backend, name: string, device: string, fa
     steps.done('resume');
   }
   const byTracker = led === 'tracker';
-  if (!byTracker) {
-    const hotplugError = await hotplug(h.d.spawner, h.paths.hotplugCall, 'connected', name, device);
+  if (byTracker) steps.routed();
+  else {
+    const hotplugError = await hotplug(h.d.spawner, h.paths.hotplugCall, 'connected', name, device, () => steps.done('spawned'));
     steps.done('hotplug', hotplugError);
     if (hotplugError && !force) {
       const res = steps.result();
       h.logResult('could not put', name, 'back into rotation', reason, res);
       return res; // still owned: a park under way goes on, the caller may retry
     }
+    if (!hotplugError) steps.routed();
   }
   steps.applied = true;
   const wasParking = h.park.active(name);

@@ -11,15 +11,23 @@ export class Steps {
   readonly errors: string[] = [];
   /** the routing change this call is about happened (even if a later step failed) */
   applied = false;
+  /** monotonic time of that change (the hotplug event done) */
+  routedAt: number | undefined;
   constructor(private readonly clock: Clock, private readonly startMs: number) {}
   done(step: string, error?: string): void {
     this.list.push({ step, ms: Math.round(this.clock.nowMs() - this.startMs) });
     if (error) this.errors.push(`${step}: ${error}`);
   }
+  /** the routing change happened now */
+  routed(): void {
+    this.applied = true;
+    this.routedAt ??= this.clock.nowMs();
+  }
   result(): SwitchResult {
+    const routedAt = this.routedAt === undefined ? {} : { routedAt: this.routedAt };
     return this.errors.length
-      ? { ok: false, applied: this.applied, steps: this.list, error: this.errors.join('; ') }
-      : { ok: true, applied: this.applied, steps: this.list };
+      ? { ok: false, applied: this.applied, steps: this.list, error: this.errors.join('; '), ...routedAt }
+      : { ok: true, applied: this.applied, steps: this.list, ...routedAt };
   }
 }
 
@@ -35,13 +43,21 @@ export async function attempt(fn: () => Promise<unknown>): Promise<string | unde
   }
 }
 
+/** Checks hotplug-call beside other work, so that the hotplug() right after it starts at once. */
+export async function prepareHotplug(spawner: Spawner, hotplugCall: string): Promise<void> {
+  // the environment hotplug() runs it with: no PATH (env -i)
+  await spawner.prepare?.(hotplugCall, { env: {} });
+}
+
 /** `env -i ACTION=… INTERFACE=… DEVICE=… /sbin/hotplug-call iface`, as mwan3track runs it
- *  (never FIRSTCONNECT, which 15-mwan3 ignores). Its error text, or undefined when it worked. */
-export async function hotplug(spawner: Spawner, hotplugCall: string, action: 'connected' | 'disconnected', name: string, device: string): Promise<string | undefined> {
+ *  (never FIRSTCONNECT, which 15-mwan3 ignores). Its error text, or undefined when it worked.
+ *  `onStarted`: the process is running (its program checked and started). */
+export async function hotplug(spawner: Spawner, hotplugCall: string, action: 'connected' | 'disconnected', name: string, device: string, onStarted?: () => void): Promise<string | undefined> {
   try {
     const res = await spawner.run([hotplugCall, 'iface'], {
       env: { ACTION: action, INTERFACE: name, DEVICE: device },
       timeoutMs: HOTPLUG_TIMEOUT_MS,
+      onStarted,
     });
     if (res.code === 0) return undefined;
     const detail = res.stderr.trim().split('\n').pop();

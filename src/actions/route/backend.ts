@@ -23,7 +23,8 @@ import { RESILIENT_DEFAULTS } from './nexthop.ts';
 import type { ResilientOptions } from './nexthop.ts';
 import { installClassic, setHashPolicy } from './classic.ts';
 import { describeNexthops, familiesOf, planRoute } from './plan.ts';
-import { checkFamily, type RouteCheck } from './reconcile.ts';
+import { checkFamily, SUPERSEDED, type RouteCheck } from './reconcile.ts';
+import { createIpRunner, type IpRunner } from './ip-batch.ts';
 import { createResilientInstaller, probeResilient } from './resilient.ts';
 import type { InstallResult, ResilientInstaller } from './resilient.ts';
 
@@ -49,6 +50,10 @@ export interface RouteBackendDeps {
    *  processes), which costs real CPU on a small router. Default 5000; tests pass 0. */
   checkEveryMs?: number;
   ipPath?: string;
+  /** route changes go to a long-lived `ip -batch` child (ip-batch.ts); false: spawn ip per change */
+  ipBatch?: boolean;
+  /** a batch command unanswered this long: the child is killed and the change spawned (default 500) */
+  ipBatchDeadlineMs?: number;
   conntrackPath?: string;
   /** write fib_multipath_hash_policy under /proc/sys (off in unit tests) */
   sysctl?: boolean;
@@ -56,11 +61,13 @@ export interface RouteBackendDeps {
   pid?: number;
 }
 
-export type RouteBackend = Backend & { owned(): string[] };
+export type RouteBackend = Backend & { owned(): string[]; readonly ip: IpRunner };
 
 export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const { spawner, fs, clock, log, table, metric } = deps;
   const ipPath = deps.ipPath ?? 'ip';
+  const ipRunner = createIpRunner({ spawner, clock, log, ipPath, deadlineMs: deps.ipBatchDeadlineMs, batch: deps.ipBatch });
+  const ip = ipRunner.run;
   const drainDeps: RouteDrainDeps = { spawner, log, ipPath, conntrackPath: deps.conntrackPath ?? 'conntrack' };
   const ownership = new Ownership(fs, `${deps.runDir}/route-owned.json`, 'route', deps.pid ?? 0);
   let ifaces: InterfaceConfig[] = [];
@@ -76,6 +83,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     return ifaces.filter((x) => x.family === i?.family).findIndex((x) => x.name === name);
   };
 
+  /** counts route changes of switchovers (reconcile's reads are stale once it moved) */
+  let changes = 0;
   let lock: Promise<unknown> = Promise.resolve();
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const next = lock.then(fn, fn);
@@ -101,7 +110,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       if (r.warning) (onWarning ?? ((w: string) => log.warn(`route: ${w}`)))(r.warning);
       return r.error;
     }
-    return installClassic(spawner, ipPath, plan, table, metric);
+    return installClassic(ip, plan, table, metric);
   }
 
   const ownedSet = (): Set<string> => new Set(ownership.list());
@@ -121,6 +130,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     name: 'route',
 
     owned: () => ownership.list(),
+    ip: ipRunner,
 
     async start(list, keep = new Set()) {
       ifaces = [];
@@ -140,11 +150,14 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       } catch (e) {
         log.error(`route: cannot read the ownership record in ${deps.runDir}: ${(e as Error).message}`);
       }
+      // the batch child(ren) first: start-up's own changes already go through them. A device-only
+      // IPv6 nexthop needs a child started with -6 (a batch line cannot carry the family)
+      await ipRunner.start(ifaces.some((i) => i.family === 'ipv6' && !i.gateway) ? ['', '-6'] : ['']);
       groups = null;
       if (deps.resilient !== false && ifaces.length > 0) {
         const unsupported = await probeResilient(spawner, ipPath);
         if (unsupported) log.warn(`route: resilient nexthop groups are not available (${unsupported}); using a classic multipath route: a recovering uplink takes over some active flows`);
-        else groups = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+        else groups = createResilientInstaller({ spawner, ip, log, ipPath, table, metric, opts: resilientOpts, indexOf });
       }
       const how = groups
         ? `resilient nexthop group (buckets ${resilientOpts.buckets}, idle_timer ${resilientOpts.idleTimerS}s, unbalanced_timer ${resilientOpts.unbalancedTimerS}s)`
@@ -163,7 +176,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       // groups (only once the classic routes replaced them: deleting a group deletes its route)
       if (groups) await exclusive(() => groups!.prune(false));
       else if (deps.resilient === false && allInstalled) {
-        const installer = createResilientInstaller({ spawner, log, ipPath, table, metric, opts: resilientOpts, indexOf });
+        const installer = createResilientInstaller({ spawner, ip, log, ipPath, table, metric, opts: resilientOpts, indexOf });
         await exclusive(() => installer.prune(true));
       }
       try { await ownership.save(); } catch (e) { log.error(`route: cannot write the ownership record: ${(e as Error).message}`); }
@@ -172,6 +185,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async takeDown(iface, reason) {
       const started = clock.nowMs();
       const steps: StepTiming[] = [];
+      let routedAt: number | undefined;
       remember(iface);
       try {
         const outcome = await exclusive(async (): Promise<SwitchResult | null> => {
@@ -183,11 +197,13 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           const wasInRoute = planRoute(ifaces, iface.family, ownedSet()).members.includes(iface.name);
           await ownership.add(iface.name, { since: clock.wallMs(), device: iface.device, mark: 0 });
           // a backup-tier uplink is not in the route: nothing to replace, but still drained
+          changes++;
           const error = wasInRoute ? await apply(iface.family, ownedSet(), false) : null;
           if (error) {
             await ownership.remove(iface.name);
             return { ok: false, steps, error };
           }
+          if (wasInRoute) routedAt = clock.nowMs();
           steps.push({ step: 'route', ms: clock.nowMs() - started });
           return null;
         });
@@ -195,7 +211,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         const deleted = deps.drain ? await drainAll([iface], steps, started) : 0;
         const now = planRoute(ifaces, iface.family, ownedSet());
         log.info(`route: took ${iface.name} out (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${deps.drain ? `; drained ${deleted} flows` : ''}`);
-        return { ok: true, steps };
+        return { ok: true, steps, ...(routedAt === undefined ? {} : { routedAt }) };
       } catch (e) {
         return { ok: false, steps, error: `take down ${iface.name}: ${(e as Error).message}` };
       }
@@ -204,6 +220,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async bringUp(iface, reason) {
       const started = clock.nowMs();
       const steps: StepTiming[] = [];
+      let routedAt: number | undefined;
       remember(iface);
       try {
         let leaving: InterfaceConfig[] = [];
@@ -213,11 +230,13 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
           const without = ownedSet();
           without.delete(iface.name);
           const after = planRoute(ifaces, iface.family, without).members;
+          changes++;
           const failed = await apply(iface.family, without);
           if (failed) return failed;
           // a backup tier handing back: its flows are moved to the recovered uplink at once
           leaving = ifaces.filter((i) => before.includes(i.name) && !after.includes(i.name));
-          steps.push({ step: 'route', ms: clock.nowMs() - started });
+          routedAt = clock.nowMs();
+          steps.push({ step: 'route', ms: routedAt - started });
           // back in the route = handed back: clear it now, under the lock, so a parallel
           // switchover never plans with a stale record
           await ownership.remove(iface.name);
@@ -236,7 +255,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         const now = planRoute(ifaces, iface.family, ownedSet());
         const drained = toDrain.length > 0 ? `; drained ${deleted} flows of ${toDrain.map((i) => i.name).join(', ')}` : '';
         log.info(`route: put ${iface.name} back (${reason}); ${iface.family} route now ${describeNexthops(now.nexthops)}${drained}`);
-        return { ok: true, steps };
+        return { ok: true, steps, ...(routedAt === undefined ? {} : { routedAt }) };
       } catch (e) {
         return { ok: false, steps, error: `bring up ${iface.name}: ${(e as Error).message}` };
       }
@@ -247,17 +266,18 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       const now = deps.clock.nowMs();
       if (lastCheckMs !== null && now - lastCheckMs < (deps.checkEveryMs ?? 5000)) return { offlineByMwan3: [], repaired };
       lastCheckMs = now;
+      // the kernel is read without the lock, so a switchover never waits behind these spawns;
+      // a repair is made only if no switchover changed the route since the read began
+      const seen = changes;
       const check: RouteCheck = {
         spawner, log, ipPath, table, metric, groups, lastProblem,
         plan: (family) => planRoute(ifaces, family, ownedSet()),
-        apply: (family, onWarning) => apply(family, ownedSet(), true, onWarning),
+        apply: (family, onWarning) => exclusive(async () => (changes !== seen ? SUPERSEDED : apply(family, ownedSet(), true, onWarning))),
       };
-      await exclusive(async () => {
-        for (const family of familiesOf(ifaces)) {
-          const what = await checkFamily(check, family);
-          if (what) repaired.push(what);
-        }
-      });
+      for (const family of familiesOf(ifaces)) {
+        const what = await checkFamily(check, family);
+        if (what) repaired.push(what);
+      }
       return { offlineByMwan3: [], repaired };
     },
 
@@ -267,6 +287,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         // the route and group stay (with every uplink); only unused member objects go
         if (owned.length === 0) { await groups?.prune(false); return; }
         let allBack = true;
+        changes++;
         for (const family of familiesOf(ifaces)) {
           const error = await apply(family, new Set());
           if (error) { allBack = false; log.error(`route: cannot put the ${family} uplinks back: ${error}`); }
@@ -276,7 +297,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         await groups?.prune(false);
         for (const name of owned) await ownership.remove(name);
         log.info(`route: put back ${owned.join(', ')} on stop`);
-      });
+      }).finally(() => ipRunner.stop());
     },
   };
 }

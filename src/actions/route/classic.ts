@@ -2,22 +2,15 @@
 // switched off): one `ip route replace` swaps it atomically, and layer-4 hashing spreads flows
 // over its nexthops.
 import type { Family } from '../../config/types.ts';
-import type { FileSystem, Log, Spawner } from '../../platform/ports.ts';
+import type { FileSystem, Log } from '../../platform/ports.ts';
+import type { IpRun } from './ip-batch.ts';
 import { routeReplaceArgs, type RoutePlan } from './plan.ts';
 
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
-
 /** Installs the plan's route; an error text or null. */
-export async function installClassic(spawner: Spawner, ipPath: string, plan: RoutePlan, table: string, metric: number): Promise<string | null> {
+export async function installClassic(ip: IpRun, plan: RoutePlan, table: string, metric: number): Promise<string | null> {
   const args = routeReplaceArgs(plan, table, metric);
   if (!args) return `no usable ${plan.family} uplink left for the route`;
-  try {
-    const r = await spawner.run([ipPath, ...args], { timeoutMs: 5000 });
-    if (r.code === 0) return null;
-    return `ip ${args.join(' ')}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`;
-  } catch (e) {
-    return `ip route replace: ${(e as Error).message}`;
-  }
+  return ip(args);
 }
 
 /** L4 hashing spreads flows (not just host pairs) over the nexthops; a per-netns sysctl. */

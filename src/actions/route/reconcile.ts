@@ -6,7 +6,13 @@ import type { Log, Spawner } from '../../platform/ports.ts';
 import { describeNexthops, parseDefaultRoute, routeShowArgs, sameNexthops, type RoutePlan } from './plan.ts';
 import type { ResilientInstaller } from './resilient.ts';
 
-/** What the check needs of the backend (its lock is held by the caller). */
+/** apply() found that a switchover changed the route since the check read the kernel: the
+ *  check's finding is stale, nothing was done (the next round checks again). */
+export const SUPERSEDED = 'superseded';
+
+/** What the check needs of the backend. The reads run without its lock (each spawns `ip`: a
+ *  switchover must not wait behind them); apply takes the lock and answers SUPERSEDED when a
+ *  switchover came in between. */
 export interface RouteCheck {
   spawner: Spawner;
   log: Log;
@@ -19,7 +25,7 @@ export interface RouteCheck {
   lastProblem: Map<Family, string>;
   /** the route as it should be now */
   plan(family: Family): RoutePlan;
-  /** installs it again; an error text or null */
+  /** installs it again; an error text, null, or SUPERSEDED */
   apply(family: Family, onWarning: (w: string) => void): Promise<string | null>;
 }
 
@@ -34,6 +40,7 @@ export async function checkFamily(c: RouteCheck, family: Family): Promise<string
     if (checked.difference === null) { c.lastProblem.delete(family); return null; }
     const warnings: string[] = [];
     const error = await c.apply(family, (w) => warnings.push(w));
+    if (error === SUPERSEDED) return null;
     if (error) { note(c, family, `${checked.difference}; ${error}`); return null; }
     const warning = warnings[0];
     // a member whose device is down cannot be created: that persists, report it once
@@ -53,6 +60,7 @@ export async function checkFamily(c: RouteCheck, family: Family): Promise<string
   }
   if (sameNexthops(want, have)) { c.lastProblem.delete(family); return null; }
   const error = await c.apply(family, (w) => c.log.warn(`route: ${w}`));
+  if (error === SUPERSEDED) return null;
   if (error) { note(c, family, error); return null; }
   c.lastProblem.delete(family);
   return repaired(c, `re-applied the ${family} default route in table ${c.table} (was ${describeNexthops(have)}, now ${describeNexthops(want)})`);

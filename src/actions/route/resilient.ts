@@ -4,6 +4,7 @@
 // next member back is a bucket migration (active flows stay) rather than a fresh hash mapping.
 import type { Family } from '../../config/types.ts';
 import type { Log, Spawner } from '../../platform/ports.ts';
+import type { IpRun } from './ip-batch.ts';
 import type { RoutePlan } from './plan.ts';
 import { describeNexthops, parseDefaultRoute, routeReplaceArgs, routeShowArgs } from './plan.ts';
 import type { GroupMember, ResilientOptions } from './nexthop.ts';
@@ -14,6 +15,8 @@ import {
 
 export interface ResilientDeps {
   spawner: Spawner;
+  /** runs the changing commands (the batch child: ip-batch.ts) */
+  ip: IpRun;
   log: Log;
   ipPath: string;
   table: string;
@@ -35,14 +38,7 @@ export type CheckResult = { error: string } | { difference: string | null; have:
 const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 export function createResilientInstaller(d: ResilientDeps) {
-  async function ip(args: string[], timeoutMs = 5000): Promise<string | null> {
-    try {
-      const r = await d.spawner.run([d.ipPath, ...args], { timeoutMs });
-      return r.code === 0 ? null : `ip ${args.join(' ')}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`;
-    } catch (e) {
-      return `ip ${args.slice(0, 3).join(' ')}: ${(e as Error).message}`;
-    }
-  }
+  const ip = d.ip;
 
   async function listNexthops() {
     const r = await d.spawner.run([d.ipPath, '-j', 'nexthop', 'list'], { timeoutMs: 3000 });

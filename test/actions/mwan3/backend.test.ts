@@ -97,7 +97,7 @@ test('a slow park is not a failed switch: takeDown reports the switch, bringUp h
   const res = await b.takeDown(WAN, 'dead');
   assert.ok(res.ok, res.error);
   assert.is(res.applied, true);
-  assert.equal(res.steps.map((s) => s.step), ['status', 'hotplug', 'park']);
+  assert.equal(res.steps.map((s) => s.step), ['status', 'spawned', 'hotplug', 'park']);
   assert.equal(signals.sent, ['SIGUSR1 777'], 'its child is `sleep`: signalled at once');
   assert.is(spawner.runs[0]!.opts.env!.ACTION, 'disconnected');
   assert.is(fs.files.get(`${T}/wan/STATUS`), 'offline\n');
@@ -195,7 +195,7 @@ test('drain_on_recovery drains the other uplinks of the same family that are in 
   spawner.runs.length = 0;
   const res = await b.bringUp(WAN, 'recovered');
   assert.ok(res.ok, res.error);
-  assert.equal(res.steps.map((s) => s.step), ['hotplug', 'drain', 'resume']);
+  assert.equal(res.steps.map((s) => s.step), ['spawned', 'hotplug', 'drain', 'resume']);
   const ct = spawner.runs.filter((r) => r.argv[0] === 'conntrack').map((r) => r.argv.join(' '));
   assert.equal(ct, ['conntrack -D -f ipv4 -m 0x200/0x3f00'], 'wan2 only: not wan itself, not ipv6 wan6, not still-owned wan3');
 });

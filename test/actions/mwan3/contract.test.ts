@@ -54,7 +54,7 @@ test('2.12 down: STATUS first, one disconnected event with env -i, drain, USR1 i
   const res = await b.takeDown(WAN, 'all targets lost');
 
   assert.ok(res.ok, res.error);
-  assert.equal(res.steps.map((s) => s.step), ['status', 'hotplug', 'drain', 'park']);
+  assert.equal(res.steps.map((s) => s.step), ['status', 'spawned', 'hotplug', 'drain', 'park']);
   await waitFor(() => parked(sim), 'the tracker to park');
   assert.equal(sim.trace(), [
     'hotplug disconnected wan',
@@ -88,7 +88,7 @@ test('2.12 up: connected without FIRSTCONNECT, then USR2; the tracker resumes an
   const res = await b.bringUp(WAN, 'recovered');
 
   assert.ok(res.ok, res.error);
-  assert.equal(res.steps.map((s) => s.step), ['hotplug', 'resume']);
+  assert.equal(res.steps.map((s) => s.step), ['spawned', 'hotplug', 'resume']);
   await waitFor(() => sim.trace().some((t) => t.includes('FIRSTCONNECT')), 'the resumed tracker to fire its event');
   assert.equal(sim.trace(), ['hotplug connected wan', 'tracker USR2 wan', 'tracker-hotplug connecting wan', 'tracker-hotplug connected FIRSTCONNECT wan']);
   assert.equal(sim.calls()[0]!.envKeys!.sort(), ['ACTION', 'DEVICE', 'INTERFACE']);

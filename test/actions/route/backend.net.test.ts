@@ -326,19 +326,24 @@ test('reconcile restores a deleted route, a deleted group and a changed group; s
 test('with groups switched off: a classic multipath route replaces the group, which is removed', async () => {
   if (skip) return;
   const classic = makeBackend(false);
-  await classic.start([up1, up2]);
-  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
-  assert.is(await routeNhid(), null, 'a classic multipath route');
-  assert.equal([...(await ourNexthops()).keys()], [], 'the old group and its members are gone');
-  assert.ok((await classic.takeDown(up1, 'test')).ok);
-  assert.equal(await routeDevices(), ['up2']);
-  assert.ok((await classic.bringUp(up1, 'test')).ok);
-  assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
-  await classic.stop();
+  // stopped also when an assertion fails: its ip -batch child would keep this process alive
+  try {
+    await classic.start([up1, up2]);
+    assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+    assert.is(await routeNhid(), null, 'a classic multipath route');
+    assert.equal([...(await ourNexthops()).keys()], [], 'the old group and its members are gone');
+    assert.ok((await classic.takeDown(up1, 'test')).ok);
+    assert.equal(await routeDevices(), ['up2']);
+    assert.ok((await classic.bringUp(up1, 'test')).ok);
+    assert.equal((await routeDevices()).sort(), ['up1', 'up2']);
+  } finally {
+    await classic.stop();
+  }
 });
 
 test.after(async () => {
   if (process.env.VERBOSE) console.log(log.lines.join("\n"));
+  await backend?.stop().catch(() => undefined); // ends its ip -batch child if a test failed early
   await lab.destroy();
 });
 

@@ -63,6 +63,8 @@ function setup(opts: { failReplace?: boolean } = {}) {
   const make = (over: { drainOnRecovery?: boolean; sysctl?: boolean; checkEveryMs?: number } = {}) => createRouteBackend({
     spawner, fs, clock, log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
     drainOnRecovery: over.drainOnRecovery ?? false, sysctl: over.sysctl ?? false, pid: 42, checkEveryMs: over.checkEveryMs ?? 0,
+    // the commands as spawned: the batch child is covered by ip-batch.test.ts and the namespace tests
+    ipBatch: false,
   });
   const devs = () => (route ? route.hops.map((h) => `${h.dev}:${h.weight}`) : []);
   const record = () => Object.keys((JSON.parse(fs.files.get('/run/wp/route-owned.json') ?? '{"owned":{}}') as { owned: object }).owned);
@@ -178,6 +180,31 @@ test('reconcile re-applies a route someone else changed, and leaves a correct on
   assert.equal(t.devs(), ['eth2:1']);
 });
 
+test('reconcile reads the kernel without the lock: a switchover never waits behind it, and a stale finding is not applied', async () => {
+  const t = setup();
+  const backend = t.make();
+  await backend.start([wan, wanb]);
+  t.setRoute([{ dev: 'eth1', via: '192.0.2.1', weight: 1 }]); // someone changed the route
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const run = t.spawner.run.bind(t.spawner);
+  t.spawner.run = async (argv, o) => {
+    const r = await run(argv, o);
+    if (argv.includes('show') && argv.includes('route')) await gate; // reconcile's read is slow
+    return r;
+  };
+  const reconciling = backend.reconcile();
+  await new Promise((r) => setTimeout(r, 10));
+  const down = await Promise.race([backend.takeDown(wan, 'lost'), new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+  assert.ok(down?.ok, 'the switchover did not wait for the reconcile read');
+  assert.equal(t.devs(), ['eth2:1']);
+  release();
+  assert.equal((await reconciling).repaired, [], 'the finding from before the switchover is not applied');
+  assert.equal(t.devs(), ['eth2:1']);
+  t.spawner.run = run;
+  assert.equal((await backend.reconcile()).repaired, [], 'the next round finds the route as planned');
+});
+
 test('reconcile reads the kernel route at most every 5 s (each read spawns ip)', async () => {
   const t = setup();
   const backend = t.make({ checkEveryMs: 5000 });
@@ -238,7 +265,7 @@ function setupGroups() {
   const log = memoryLog();
   const backend = createRouteBackend({
     spawner, fs: memoryFs([]), clock: new FakeClock(), log, runDir: '/run/wp', table: '100', metric: 10, drain: true,
-    drainOnRecovery: true, sysctl: false, pid: 42, checkEveryMs: 0,
+    drainOnRecovery: true, sysctl: false, pid: 42, checkEveryMs: 0, ipBatch: false,
   });
   const group = () => (nhid === null ? [] : (objs.get(nhid)?.group ?? []).map((m) => `${objs.get(m.id)?.dev}:${m.weight}`));
   return { events, objs, log, backend, group, dropRoute: () => { nhid = null; } };
