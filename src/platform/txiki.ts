@@ -264,6 +264,7 @@ export function createTxikiPlatform(tjs: Tjs, TCPSocket: TjsTcpSocketConstructor
       const t = text.endsWith('\n') ? text.slice(0, -1) : text;
       if (which === 'stdout') console.log(t); else console.error(t);
     },
+    collectGarbage: () => tjs.engine.gc.run(),
     // console.log/error write with fwrite + fflush in txiki.js v26: nothing is pending at exit
     exit: async (code) => tjs.exit(code),
   };

@@ -152,6 +152,15 @@ test('txiki: a long-lived child is read with a fresh reader every READS_PER_READ
   assert.equal(readsPerReader, [READS_PER_READER, READS_PER_READER, READS_PER_READER, 6]);
 });
 
+test('txiki: collectGarbage runs the engine\'s cycle collector; node leaves it to V8', () => {
+  const t = fakeTjs();
+  const p = createTxikiPlatform(t, noSocket);
+  assert.type(p.collectGarbage, 'function');
+  p.collectGarbage!();
+  assert.is(t.gcRuns.n, 1);
+  assert.is(nodePlatform().collectGarbage, undefined);
+});
+
 test('txiki: a program that vanished after its last check is not started again', async () => {
   const t = fakeTjs({ answer: () => fakeProcess('') });
   const p = createTxikiPlatform(t, noSocket);
