@@ -32,6 +32,8 @@ import { WallClock } from './wall-clock.ts';
 
 const TICK_MS = 500;
 const RECONCILE_MS = 1000;
+/** a full garbage collection under txiki.js (Platform.collectGarbage): ~1 ms, keeps RSS flat */
+const GC_MS = 60_000;
 const STOP_BUDGET_MS = 1800;
 
 export class Daemon {
@@ -93,6 +95,8 @@ export class Daemon {
     this.every(TICK_MS, () => this.dispatch({ kind: 'ticked', at: p.clock.nowMs() }));
     this.every(RECONCILE_MS, () => void reconcile());
     this.every(STATUS_REFRESH_MS, () => this.status.changed(false));
+    const gc = p.collectGarbage?.bind(p);
+    if (gc) this.every(GC_MS, gc);
     p.signals.on('SIGTERM', () => void this.stop('SIGTERM'));
     p.signals.on('SIGINT', () => void this.stop('SIGINT'));
     p.signals.on('SIGHUP', () => void this.reload());

@@ -170,6 +170,11 @@ export interface Platform {
   /** seconds since boot (mwan3 stores integer /proc/uptime seconds) */
   uptimeS(): Promise<number>;
   write(stream: 'stdout' | 'stderr', text: string): void;
+  /** A full collection of cyclic garbage, where the runtime offers one (txiki.js). QuickJS frees
+   *  the rest by reference counting and collects cycles only when its heap has grown by half since
+   *  the last collection, so the daemon's RSS crept by ~1–2 MB before it levelled off; the daemon
+   *  runs this every minute (docs/txiki.md, "Memory"). Node: absent. */
+  collectGarbage?(): void;
   /** Exits after everything written has reached the file descriptors (a pipe to procd/logd
    *  may be full: output must not be cut at exit). */
   exit(code: number): Promise<never>;

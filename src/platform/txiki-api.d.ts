@@ -75,6 +75,8 @@ export interface Tjs {
   readDir(path: string): AsyncIterable<{ name: string }> | Promise<AsyncIterable<{ name: string }>>;
   connect(kind: 'tls', host: string, port: number, opts?: TjsTlsOptions): Promise<TjsOpenedSocket & { close?(): void; opened?: Promise<TjsOpenedSocket> }>;
   exit(code: number): never;
+  /** the cycle collector (QuickJS JS_RunGC) */
+  readonly engine: { readonly gc: { run(): void } };
 }
 
 export interface TjsTcpSocketConstructor {

@@ -19,17 +19,33 @@ const clock: Clock = {
   clearTimer: (h) => clearTimeout(h.id as number),
 };
 
+/** Reads per reader before a fresh one is taken (see eachChunk). */
+export const READS_PER_READER = 256;
+
+/** Reads a byte stream to its end, chunk by chunk. txiki.js's streams (web-streams-polyfill) keep
+ *  one array slot per read() in the reader's request queue until 16384 reads have filled it, so
+ *  fping's stdout, read for the daemon's life, grew the heap by up to ~0.4 MB per stream before the
+ *  array was dropped (docs/txiki.md, "Memory"). A fresh reader every READS_PER_READER reads keeps
+ *  that queue a few KB; between two reads no read is pending, so releasing the lock loses nothing. */
+export async function eachChunk(stream: ReadableStream<Uint8Array>, onChunk: (c: Uint8Array) => void): Promise<void> {
+  let reader = stream.getReader();
+  for (let n = 1; ; n++) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    onChunk(value);
+    if (n % READS_PER_READER === 0) {
+      reader.releaseLock();
+      reader = stream.getReader();
+    }
+  }
+}
+
 /** Reads a byte stream as lines until it ends; a throw inside must not end the runtime. */
 async function pumpLines(stream: ReadableStream<Uint8Array> | null, onText: (t: string) => void): Promise<void> {
   if (!stream) return;
-  const reader = stream.getReader();
   const decoder = new Utf8Decoder();
   try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      onText(decoder.decode(value, true));
-    }
+    await eachChunk(stream, (value) => onText(decoder.decode(value, true)));
   } catch { /* stream closed */ }
   const rest = decoder.decode(new Uint8Array(0));
   if (rest) onText(rest);
@@ -124,9 +140,10 @@ function createSpawner(tjs: Tjs): Spawner {
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
       if (opts.input !== undefined && proc.stdin) {
+        // not awaited: under v26.6.0 a stdin write never settles (docs/txiki.md), so the child's
+        // exit (or the timeout's kill) is what ends run(), never the write
         const w = proc.stdin.getWriter();
-        await w.write(encoder.encode(opts.input)).catch(() => undefined);
-        await w.close().catch(() => undefined);
+        void w.write(encoder.encode(opts.input)).then(() => w.close()).catch(() => undefined);
       }
       let stdout = '';
       let stderr = '';
@@ -220,13 +237,8 @@ function stream(opened: TjsOpenedSocket, close: () => void): ByteStream {
   let closed = false;
   const finish = (err?: Error) => { if (!closed) { closed = true; closeFn(err); } };
   void (async () => {
-    const reader = opened.readable.getReader();
     try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        dataFn(value);
-      }
+      await eachChunk(opened.readable, (value) => dataFn(value));
       finish();
     } catch (e) { finish(e as Error); }
   })();
@@ -282,6 +294,7 @@ export function createTxikiPlatform(tjs: Tjs, TCPSocket: TjsTcpSocketConstructor
       const t = text.endsWith('\n') ? text.slice(0, -1) : text;
       if (which === 'stdout') console.log(t); else console.error(t);
     },
+    collectGarbage: () => tjs.engine.gc.run(),
     // console.log/error write with fwrite + fflush in txiki.js v26: nothing is pending at exit
     exit: async (code) => tjs.exit(code),
   };

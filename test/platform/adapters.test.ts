@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { nodePlatform } from '../../src/platform/node.ts';
 import type { Platform } from '../../src/platform/ports.ts';
 import { ReadError } from '../../src/platform/read-file.ts';
-import { createTxikiPlatform } from '../../src/platform/txiki.ts';
+import { createTxikiPlatform, READS_PER_READER } from '../../src/platform/txiki.ts';
 import { fakeProcess, fakeTjs } from './fake-tjs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-adapters-'));
@@ -155,6 +155,43 @@ test('txiki: spawn (synchronous) starts only a program checked in the last secon
   assert.equal(await child.exited, { code: 3, signal: null });
   assert.equal(lines, ['line 1', 'line 2']);
   assert.equal(t.spawns.map((s) => s.args), [[prog, '-v'], [prog, '-l']]);
+});
+
+test('txiki: a long-lived child is read with a fresh reader every READS_PER_READER reads, no line lost', async () => {
+  // txiki.js keeps an array slot per read() in the reader's queue (docs/txiki.md, "Memory")
+  const chunks = READS_PER_READER * 3 + 5;
+  let i = 0;
+  const enc = new TextEncoder();
+  const stdout = new ReadableStream<Uint8Array>({ pull(c) { if (i < chunks) c.enqueue(enc.encode(`line ${i++}\n`)); else c.close(); } }, { highWaterMark: 0 });
+  const readsPerReader: number[] = [];
+  const getReader = stdout.getReader.bind(stdout);
+  stdout.getReader = (() => {
+    const r = getReader();
+    const k = readsPerReader.push(0) - 1;
+    const read = r.read.bind(r);
+    r.read = () => { readsPerReader[k]!++; return read(); };
+    return r;
+  }) as typeof stdout.getReader;
+  const t = fakeTjs({ answer: (args) => (args.includes('-l') ? { ...fakeProcess(''), stdout } : fakeProcess('')) });
+  const p = createTxikiPlatform(t, noSocket);
+  const prog = join(dir, 'script-tool');
+  await p.spawner.run([prog, '-v']);
+  const child = p.spawner.spawn([prog, '-l']);
+  const lines: string[] = [];
+  child.onStdoutLine((l) => lines.push(l));
+  await child.exited;
+  assert.equal(lines, Array.from({ length: chunks }, (_, n) => `line ${n}`));
+  // every chunk and the final done: 3 full readers, then one for the last 5 chunks and the end
+  assert.equal(readsPerReader, [READS_PER_READER, READS_PER_READER, READS_PER_READER, 6]);
+});
+
+test('txiki: collectGarbage runs the engine\'s cycle collector; node leaves it to V8', () => {
+  const t = fakeTjs();
+  const p = createTxikiPlatform(t, noSocket);
+  assert.type(p.collectGarbage, 'function');
+  p.collectGarbage!();
+  assert.is(t.gcRuns.n, 1);
+  assert.is(nodePlatform().collectGarbage, undefined);
 });
 
 test('txiki: a program that vanished after its last check is not started again', async () => {

@@ -27,8 +27,9 @@ export function fakeProcess(stdout: string, code = 0): TjsProcess {
   };
 }
 
-export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[]) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[] } {
+export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[]) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[]; gcRuns: { n: number } } {
   const spawns: SpawnCall[] = [];
+  const gcRuns = { n: 0 };
   const stat = async (path: string): Promise<TjsStat> => {
     try {
       const st = await fsp.stat(path);
@@ -78,5 +79,7 @@ export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: st
     },
     async connect() { throw new Error('no network in the fake'); },
     exit(code): never { throw new Error(`exit ${code}`); },
+    engine: { gc: { run() { gcRuns.n++; } } },
+    gcRuns,
   };
 }

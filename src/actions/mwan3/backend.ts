@@ -68,8 +68,11 @@ export class Mwan3Backend implements Backend {
 
   async start(ifaces: InterfaceConfig[], keep: ReadonlySet<string> = new Set()): Promise<void> {
     for (const i of ifaces) this.ifaces.set(i.name, i);
-    await this.d.fs.mkdirp(this.d.runDir);
+    const noRunDir = await this.d.fs.mkdirp(this.d.runDir).then(() => null, (e: unknown) => e);
     const prev = await this.ownership.loadPrevious();
+    // No run directory and so no record in it: nothing to hand back (the daemon already warned
+    // what running without it costs; takeDown refuses while the record cannot be written).
+    if (noRunDir && !prev) return;
     if (prev && prev.backend === 'unknown') this.d.log.warn(`mwan3: unreadable ownership record in ${this.d.runDir}: ignored`);
     for (const [name, entry] of Object.entries(prev?.owned ?? {})) {
       if (!isValidName(name) || typeof entry?.device !== 'string' || !isValidName(entry.device)) {
@@ -139,6 +142,8 @@ export class Mwan3Backend implements Backend {
   }
 
   async stop(): Promise<void> {
+    // holding nothing, there is nothing to hand back or record (and maybe no run directory)
+    if (this.ownership.list().length === 0) return;
     for (const name of this.ownership.list()) {
       const entry = this.ownership.entry(name)!;
       const family = this.held.get(name)?.family ?? this.ifaces.get(name)?.family ?? 'ipv4';

@@ -237,6 +237,16 @@ test('an unreadable ownership record is logged and replaced by a fresh one', asy
   assert.equal(JSON.parse(fs.files.get('/run/wanpulse/owned.json')!), { version: 1, backend: 'mwan3', pid: 0, owned: {} });
 });
 
+test('no run directory and nothing held: start and stop hand nothing back and log nothing', async () => {
+  // a read-only fs stands for a run directory that cannot be created (ENOTDIR, EROFS)
+  const { b, log, spawner, signals } = setup(undefined, { fs: new MemoryFs({}, { readOnly: true }) });
+  await b.start([WAN]);
+  await b.stop();
+  assert.equal(log.lines.filter((l) => /^(warn|error):/.test(l)), []);
+  assert.equal(spawner.runs, []);
+  assert.equal(signals.sent, []);
+});
+
 test('procd service list parsing', () => {
   const json = JSON.stringify({ mwan3: { instances: { track_wan: { running: true, pid: 1234 }, track_wan2: { running: false, pid: 99 } } } });
   assert.is(parseServiceList(json, 'wan'), 1234);
