@@ -10,7 +10,7 @@
 // Pure: time comes with each call. Mutates only its own record.
 import type { HealthParams } from '../config/types.ts';
 import type { ProbeRate, UplinkStateName } from './events.ts';
-import { IDLE_WAIT_MS, STALL_MS, TrafficEvidence } from './evidence.ts';
+import { IDLE_WAIT_MS, RX_MIN_PACKETS, STALL_MS, TrafficEvidence } from './evidence.ts';
 import { ResultWindow } from './window.ts';
 
 /** rounds kept open waiting for slower targets before the oldest is closed anyway */
@@ -65,6 +65,7 @@ export class Uplink {
   private confirming: { since: number; stallAt: number } | null = null;
   /** a stall is reported once per busy period */
   private stallArmed = false;
+  private suspectAt: number | null = null;
   private fastSince = -Infinity;
   private readonly targetIndex = new Map<string, number>();
   private open = new Map<number, OpenRound>();
@@ -241,21 +242,30 @@ export class Uplink {
     if (!p.trafficEvidence) return null;
     const ev = this.evidence;
     const up = this.state === 'online' || this.state === 'degraded';
-    if (ev.busySince !== null) this.stallArmed = true;
+    // armed again only by new traffic after the last suspicion, not by the tail of the old one
+    if (ev.busySince !== null && !this.stallArmed) {
+      const since = this.suspectAt === null ? null : ev.rxBetween(this.suspectAt, at);
+      if (since === null ? this.suspectAt === null : since >= RX_MIN_PACKETS) this.stallArmed = true;
+    }
     if (this.confirming && at - this.confirming.since > CONFIRM_GIVEUP_MS) this.confirming = null;
     // slow probing listens less: any stall counts; fast probing sees a cut itself within a second,
     // so there only a flow that keeps sending into silence is worth a confirmation
     if (up && this.stallArmed && !this.confirming && ev.stalled(at, this.rate === 'fast')) {
       this.stallArmed = false;
+      this.suspectAt = at;
       this.confirming = { since: at, stallAt: at - STALL_MS };
       this.confirmRequest = this.confirmWaitMs();
-      this.setRate('fast', at);
     }
-    // failing probes on a line whose traffic shows it alive (a bloated queue) keep the slow rate
-    const slowOk = up && !this.confirming && ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
-      && (this.failStreak === 0 || ev.alive(at) !== null);
-    if (this.rate === 'fast' && slowOk && at - this.fastSince >= SLOW_REENTER_MS) this.setRate('slow', at);
-    else if (this.rate === 'slow' && !slowOk) this.setRate('fast', at);
+    // While the quick probes run, the rate stays as it is: restarting the prober then would start
+    // a second process right before the decision (a fork of the whole daemon under Node), and the
+    // quick probes cover that time anyway. Failing probes on a line whose traffic shows it alive
+    // (a bloated queue) keep the slow rate.
+    if (!this.confirming) {
+      const slowOk = up && ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
+        && (this.failStreak === 0 || ev.alive(at) !== null);
+      if (this.rate === 'fast' && slowOk && at - this.fastSince >= SLOW_REENTER_MS) this.setRate('slow', at);
+      else if (this.rate === 'slow' && !slowOk) this.setRate('fast', at);
+    }
     if (this.state === 'offline' || this.failStreak < Math.max(1, p.down - 1)) return null;
     return this.decide(at);
   }
