@@ -142,6 +142,9 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
   assert.ok((await b.takeDown(wan(o), 'dead')).ok);
   await waitFor(() => parked(sim), 'the tracker to park', 8000);
   sim.line('wan', 'up');
+  // wanpulse decides a recovery only after its good rounds, by when a probe round the tracker
+  // began while the line was still down (2 targets × 1 s timeout) has ended: so here too
+  await new Promise((r) => setTimeout(r, 2200));
   sim.clearCalls();
 
   const up = await b.bringUp(wan(o), 'recovered');
