@@ -199,7 +199,7 @@ test('mwan3 restart (run dir recreated, trackers restarted): reconcile takes the
   sim.clearCalls();
 
   const rep = await b.reconcile();
-  await waitFor(() => parked(sim), 'the new tracker to park', 10_000);
+  await waitFor(() => parked(sim), 'the new tracker to park', 20_000);
 
   assert.is(rep.repaired.length, 1, rep.repaired.join());
   assert.equal(sim.trace(), ['hotplug disconnected wan', 'conntrack -D -f ipv4 -m 0x100/0x3f00', 'ipset -n list', 'tracker USR1 wan', 'tracker skip-disconnected wan']);
@@ -234,7 +234,7 @@ test('procd respawns the tracker while wanpulse owns the interface: reconcile pa
   sim.clearCalls();
 
   const rep = await b.reconcile();
-  await waitFor(() => parked(sim), 'the new tracker to park', 10_000);
+  await waitFor(() => parked(sim), 'the new tracker to park', 20_000);
 
   assert.is(rep.repaired.length, 1, rep.repaired.join());
   assert.match(rep.repaired[0]!, /tracker restarted/);
@@ -254,7 +254,7 @@ test('2.11 tracker respawn is noticed from STATUS alone', withSim(async (sim) =>
 
   const rep = await b.reconcile();
   // a respawned tracker runs its first round before it sleeps and can be parked: allow for it under load
-  await waitFor(() => sim.status('wan') === 'offline' && sim.calls().some((c) => c.event === 'skip-disconnected'), 'park', 10_000);
+  await waitFor(() => sim.status('wan') === 'offline' && sim.calls().some((c) => c.event === 'skip-disconnected'), 'park', 20_000);
 
   assert.is(rep.repaired.length, 1, rep.repaired.join());
   assert.equal(sim.trace(), ['ubus call service list {"name":"mwan3"}', 'ubus call service list {"name":"mwan3"}', 'tracker USR1 wan', 'tracker skip-disconnected wan']);
