@@ -15,6 +15,20 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
+/** Calls `fn` for every line the socket sends (without the newline); `fn` returning false stops
+ *  reading the rest of that chunk (the socket is being replaced). */
+function onLines(s, fn) {
+  let partial = '';
+  s.on('data', (chunk) => {
+    partial += chunk;
+    for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      if (!fn(line)) return;
+    }
+  });
+}
+
 const o = {
   sink: '203.0.113.10', udpPort: 5001, tcpPort: 5002,
   stream: true, streamIntervalMs: 10, streamVia: null,
@@ -86,18 +100,13 @@ function tcpFlow(name, intervalMs, want) {
     lastActivity = Date.now();
     s.setNoDelay(true);
     s.setEncoding('utf8');
-    let partial = '';
-    s.on('data', (chunk) => {
-      partial += chunk;
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const via = partial.slice(0, nl).split(' ')[1];
-        partial = partial.slice(nl + 1);
-        // a first connection that landed on the wrong uplink is retried on a new source port
-        if (want && flowState(name).via === null && via !== want && attempts++ < 16) { connect('choosing uplink'); return; }
-        lastActivity = Date.now();
-        replied(name, via);
-      }
+    onLines(s, (line) => {
+      const via = line.split(' ')[1];
+      // a first connection that landed on the wrong uplink is retried on a new source port
+      if (want && flowState(name).via === null && via !== want && attempts++ < 16) { connect('choosing uplink'); return false; }
+      lastActivity = Date.now();
+      replied(name, via);
+      return true;
     });
     s.on('error', (e) => { if (sock === s) connect(e.code ?? e.message); });
     s.on('close', () => { if (sock === s) setTimeout(() => { if (sock === s) connect('closed'); }, 50); });
@@ -128,18 +137,13 @@ function uploadFlow(name, kbit, want) {
     sock = s;
     lastActivity = Date.now();
     s.setEncoding('utf8');
-    let partial = '';
-    s.on('data', (data) => {
-      partial += data;
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const [bytes, via] = partial.slice(0, nl).split(' ');
-        partial = partial.slice(nl + 1);
-        if (want && flowState(name).via === null && via !== want && attempts++ < 16) { connect('choosing uplink'); return; }
-        lastActivity = Date.now();
-        acked = Number(bytes);
-        replied(name, via);
-      }
+    onLines(s, (line) => {
+      const [bytes, via] = line.split(' ');
+      if (want && flowState(name).via === null && via !== want && attempts++ < 16) { connect('choosing uplink'); return false; }
+      lastActivity = Date.now();
+      acked = Number(bytes);
+      replied(name, via);
+      return true;
     });
     s.on('error', (e) => { if (sock === s) connect(e.code ?? e.message); });
     s.on('close', () => { if (sock === s) setTimeout(() => { if (sock === s) connect('closed'); }, 50); });
