@@ -218,6 +218,8 @@ export interface Daemon {
   configDir: string;
   /** its log lines (stderr, via <lab dir>/logs/wanpulse.log) as read so far */
   log: string[];
+  /** when each line of `log` was read (epoch ms; the file is followed every 100 ms) */
+  logAt: number[];
   logFile: string;
   stopFollowing: () => void;
 }
@@ -225,14 +227,16 @@ export interface Daemon {
 export async function startDaemon(lab: Lab, dirs: { configDir: string; runDir: string }, onLog?: (line: string) => void): Promise<Daemon> {
   const argv = [...await daemonRuntime(), BUNDLE, 'run', '--config-dir', dirs.configDir, '--run-dir', dirs.runDir];
   const log: string[] = [];
+  const logAt: number[] = [];
   const logFile = logPath(lab, 'wanpulse');
   const child = lab.procs.start('wanpulse', inNs(lab.ns.main, argv), { logFile });
   saveState(lab);
   const stopFollowing = followFile(logFile, (line) => {
     log.push(line);
+    logAt.push(Date.now());
     onLog?.(line);
   });
-  const d: Daemon = { child, pid: child.pid!, log, logFile, stopFollowing, ...dirs };
+  const d: Daemon = { child, pid: child.pid!, log, logAt, logFile, stopFollowing, ...dirs };
   // ready = a status file that lists both uplinks
   const ok = await waitStatus(d, (s) => s.uplinks.length === lab.uplinks.length, 10_000);
   if (!ok) {
@@ -240,6 +244,13 @@ export async function startDaemon(lab: Lab, dirs: { configDir: string; runDir: s
     throw new Error(`wanpulse ${why}; its log:\n${log.slice(-20).join('\n')}`);
   }
   return d;
+}
+
+/** The last `n` log lines, each with when it was read relative to `origin` (epoch ms): for a
+ *  failure message that says when things happened. */
+export function logTail(d: Daemon, n: number, origin: number): string {
+  const from = Math.max(0, d.log.length - n);
+  return d.log.slice(from).map((l, i) => `${String(d.logAt[from + i]! - origin).padStart(7)} ms  ${l}`).join('\n');
 }
 
 export function readStatus(d: Daemon): StatusSnapshot | null {

@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 interface Rig { relay: ChildProcess; lines: string[]; send: (n: number, bytes: number) => void; arrivals: number[]; close: () => Promise<void> }
 
 /** a sender → relay a → relay b → receiver, all on 127.0.0.1 ports picked by the OS */
-async function rig(opts: Record<string, number>): Promise<Rig> {
+async function rig(opts: Record<string, number | boolean>): Promise<Rig> {
   const bind = async () => { const s = dgram.createSocket('udp4'); await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r())); return s; };
   const sender = await bind();
   const receiver = await bind();
@@ -69,6 +69,27 @@ test('without a rate the same burst goes through at once, nothing dropped', asyn
     await sleep(300);
     assert.is(r.arrivals.length, 10);
     assert.ok(r.arrivals.at(-1)! - r.arrivals[0]! < 100, `spread ${r.arrivals.at(-1)! - r.arrivals[0]!} ms`);
+  } finally {
+    await r.close();
+  }
+});
+
+test('unarmed it forwards without delay or rate limit; from SIGUSR1 on it delays', async () => {
+  const r = await rig({ armed: false, delayMs: 300, rateKbitUp: 80, queueMs: 450 });
+  try {
+    const t0 = Date.now();
+    r.send(10, 1000);
+    await sleep(200);
+    assert.is(r.arrivals.length, 10, 'all ten at once: no rate limit before arming');
+    assert.ok(r.arrivals.at(-1)! - t0 < 150, `no delay before arming (${r.arrivals.at(-1)! - t0} ms)`);
+    r.relay.kill('SIGUSR1');
+    for (let i = 0; i < 50 && !r.lines.some((l) => l.includes('"armed"')); i++) await sleep(10);
+    assert.ok(r.lines.some((l) => l.includes('"armed"')), 'it says when it was armed');
+    const t1 = Date.now();
+    r.send(1, 100);
+    await sleep(600);
+    assert.is(r.arrivals.length, 11);
+    assert.ok(r.arrivals[10]! - t1 >= 290, `delayed after arming (${r.arrivals[10]! - t1} ms)`);
   } finally {
     await r.close();
   }

@@ -3,7 +3,8 @@
 // Latency is a userspace relay (agents/delayer.mjs) in the tunnel's underlay, with its own table
 // (`ip wplab_delay`), so it combines with loss or a cut.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADDR, logPath, restartUpWireGuard, saveState, type Lab, type Uplink } from './topology.ts';
 import { inNs, must, run, sleep } from './sh.ts';
@@ -151,6 +152,9 @@ const DELAY_TABLE = 'wplab_delay';
 /** relay ports on the uplink router's underlay address: facing main, facing the router's WireGuard */
 const RELAY_PORT_MAIN = ADDR.wgPort + 100;
 const RELAY_PORT_UP = ADDR.wgPort + 101;
+/** after the relay is in place, before it starts delaying: packets the switch-over lost are
+ *  behind the fault, not part of it (a round of the lab's probes and then some) */
+const SETTLE_MS = 400;
 
 interface Relay {
   child: ChildProcess;
@@ -170,30 +174,69 @@ async function peerKey(ns: string, dev: string): Promise<string> {
   return key;
 }
 
-/** The two `wg set` commands that point the uplink's tunnel ends through the relay or straight
- *  at each other (peer keys read once, so switching over is just these two commands). */
-async function tunnelPointer(lab: Lab, up: Uplink): Promise<(viaRelay: boolean) => Promise<void>> {
+const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+interface TunnelPointer {
+  /** points both ends through the relay or straight at each other; `before` runs first in the same shell */
+  point(viaRelay: boolean, before?: string[]): Promise<void>;
+  /** whether both ends point where `viaRelay` says (read from `wg show … endpoints`) */
+  pointed(viaRelay: boolean): Promise<boolean>;
+}
+
+/** Points the uplink's tunnel ends through the relay or straight at each other. Both `wg set`
+ *  run in one shell, so the ends are re-pointed within a few ms of each other (and of `before`):
+ *  the window in which an end can roam back and lose packets stays that short, whatever the
+ *  load on the machine. Peer keys are read once. */
+async function tunnelPointer(lab: Lab, up: Uplink): Promise<TunnelPointer> {
   const u = ADDR.underlay[up.index]!;
   const mainPort = ADDR.wgPort + 1 + up.index;
   const upKey = lab.upWg.has(up.upDev) ? await peerKey(up.ns, up.upDev) : null;
   const mainKey = await peerKey(lab.ns.main, up.mainDev);
-  return async (viaRelay) => {
-    const upEndpoint = viaRelay ? `${u.up}:${RELAY_PORT_UP}` : `${u.main}:${mainPort}`;
-    const mainEndpoint = viaRelay ? `${u.up}:${RELAY_PORT_MAIN}` : `${u.up}:${ADDR.wgPort}`;
-    if (upKey) await must(inNs(up.ns, ['wg', 'set', up.upDev, 'peer', upKey, 'endpoint', upEndpoint]));
-    await must(inNs(lab.ns.main, ['wg', 'set', up.mainDev, 'peer', mainKey, 'endpoint', mainEndpoint]));
+  const endpoints = (viaRelay: boolean) => ({
+    up: viaRelay ? `${u.up}:${RELAY_PORT_UP}` : `${u.main}:${mainPort}`,
+    main: viaRelay ? `${u.up}:${RELAY_PORT_MAIN}` : `${u.up}:${ADDR.wgPort}`,
+  });
+  const endpointOf = async (ns: string, dev: string) => (await run(inNs(ns, ['wg', 'show', dev, 'endpoints']))).stdout.trim().split('\t')[1] ?? '';
+  return {
+    async point(viaRelay, before = []) {
+      const e = endpoints(viaRelay);
+      const lines = [...before];
+      if (upKey) lines.push(inNs(up.ns, ['wg', 'set', up.upDev, 'peer', upKey, 'endpoint', e.up]).map(q).join(' '));
+      lines.push(inNs(lab.ns.main, ['wg', 'set', up.mainDev, 'peer', mainKey, 'endpoint', e.main]).map(q).join(' '));
+      await must(['sh', '-ec', lines.join('\n')]);
+    },
+    async pointed(viaRelay) {
+      const e = endpoints(viaRelay);
+      if (await endpointOf(lab.ns.main, up.mainDev) !== e.main) return false;
+      return !upKey || await endpointOf(up.ns, up.upDev) === e.up;
+    },
   };
 }
 
-async function waitReady(child: ChildProcess, log: string, timeoutMs: number): Promise<void> {
+/** Re-points until both ends stay where they should (an end that roamed back is pointed again). */
+async function settlePointing(tp: TunnelPointer, viaRelay: boolean): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    if (await tp.pointed(viaRelay)) return;
+    await tp.point(viaRelay);
+  }
+  throw new Error(`the tunnel ends do not stay pointed ${viaRelay ? 'at the relay' : 'at each other'}`);
+}
+
+/** Waits for the relay's line with this event in its log (from `sinceLen` bytes on); its `at`. */
+async function waitEvent(child: ChildProcess, log: string, ev: string, timeoutMs: number, sinceLen = 0): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 500 && Date.now() < deadline; i++) {
-    if (existsSync(log) && readFileSync(log, 'utf8').includes('"ev":"ready"')) return;
+    if (existsSync(log)) {
+      for (const line of readFileSync(log).subarray(sinceLen).toString('utf8').split('\n')) {
+        if (!line.includes(`"ev":"${ev}"`)) continue;
+        try { return (JSON.parse(line) as { at: number }).at; } catch { /* a partial line */ }
+      }
+    }
     if (child.exitCode !== null || child.signalCode !== null) break;
-    await sleep(20);
+    await sleep(10);
   }
-  const text = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
-  throw new Error(`the delayer did not start: ${text || 'no output'}`);
+  const text = existsSync(log) ? readFileSync(log).subarray(sinceLen).toString('utf8').trim().split('\n').slice(-5).join('\n') : '';
+  throw new Error(`the delayer did not report ${ev}: ${text || 'no output'}`);
 }
 
 /** What the relay does to an uplink's tunnel (all optional; see agents/delayer.mjs). */
@@ -248,22 +291,34 @@ export async function relay(lab: Lab, up: Uplink, o: RelayOptions): Promise<Acti
     rateKbitUp: o.rateKbitUp ?? 0, rateKbitDown: o.rateKbitDown ?? 0, queueMs: queueMs || 2000, queueBytes: o.queueBytes ?? 0,
   };
   const log = logPath(lab, `delayer-${up.name}`);
-  const child = lab.procs.start(`delayer ${up.name}`, inNs(up.ns, [process.execPath, AGENTS + 'delayer.mjs', JSON.stringify(args)]), { logFile: log });
+  const logLen = () => (existsSync(log) ? statSync(log).size : 0);
+  const startLen = logLen();
+  const child = lab.procs.start(`delayer ${up.name}`, inNs(up.ns, [process.execPath, AGENTS + 'delayer.mjs', JSON.stringify({ ...args, armed: false })]), { logFile: log });
   let byLab = relays.get(lab);
   if (!byLab) relays.set(lab, byLab = new Map());
   // what it may still hold when it is taken out: the delay plus a full queue
   byLab.set(up.name, { child, holdMs: oneWayMs + oneWayJitterMs + queueMs, log, startedAt: Date.now() });
   saveState(lab);
+  let at: number;
   try {
-    await waitReady(child, log, 5000);
-    const point = await tunnelPointer(lab, up);
-    // point both ends at the relay, block the direct path (no end can roam back past the relay
-    // any more), point them again (in case a direct packet in between did make one roam back)
-    await point(true);
-    await must(inNs(up.ns, ['nft', '-f', '-']), { input: `table ip ${DELAY_TABLE} {\n`
+    await waitEvent(child, log, 'ready', 5000, startLen);
+    const tp = await tunnelPointer(lab, up);
+    // The relay starts as a plain forwarder (no delay, no rate limit). Point both ends at it,
+    // then block the direct path and point them again in the same shell (a direct packet in
+    // between may have pulled an end back; after the block none can), check that both stay.
+    await tp.point(true);
+    const rules = join(lab.dir, `delay-${up.name}.nft`);
+    writeFileSync(rules, `table ip ${DELAY_TABLE} {\n`
       + ` chain direct_in { type filter hook input priority -5; ip saddr ${u.main} udp dport ${ADDR.wgPort} drop; }\n`
-      + ` chain direct_out { type filter hook output priority -5; ip daddr ${u.main} udp sport ${ADDR.wgPort} drop; }\n}\n` });
-    await point(true);
+      + ` chain direct_out { type filter hook output priority -5; ip daddr ${u.main} udp sport ${ADDR.wgPort} drop; }\n}\n`);
+    await tp.point(true, [inNs(up.ns, ['nft', '-f', rules]).map(q).join(' ')]);
+    await settlePointing(tp, true);
+    // What the switch-over may have lost (a few ms of packets) is behind us before the fault
+    // begins: only then does the relay start delaying, so the fault starts exactly at `at`.
+    await sleep(SETTLE_MS);
+    const armLen = logLen();
+    child.kill('SIGUSR1');
+    at = await waitEvent(child, log, 'armed', 2000, armLen);
   } catch (e) {
     await removeLatency(lab, up);
     throw e;
@@ -274,7 +329,7 @@ export async function relay(lab: Lab, up: Uplink, o: RelayOptions): Promise<Acti
     ...((o.rateKbitDown ?? 0) > 0 ? [`downstream ${o.rateKbitDown} kbit/s`] : []),
     ...(rated ? [`queue ≤ ${queueMs} ms, tail drop`] : []),
   ];
-  return { kind: 'latency', uplink: up, at: Date.now(), describe: `${up.name} ${parts.join(', ') || 'relay, no delay'}` };
+  return { kind: 'latency', uplink: up, at, describe: `${up.name} ${parts.join(', ') || 'relay, no delay'}` };
 }
 
 /** One direction's figures in a relay report (agents/delayer.mjs). */
@@ -319,14 +374,20 @@ async function removeLatency(lab: Lab, up: Uplink): Promise<void> {
   const relay = relays.get(lab)?.get(up.name);
   const blocked = (await run(inNs(up.ns, ['nft', 'list', 'table', 'ip', DELAY_TABLE]))).code === 0;
   if (!relay && !blocked) return;
-  const point = await tunnelPointer(lab, up);
-  if (relay && relay.child.exitCode === null) relay.child.kill('SIGUSR2');
-  await run(inNs(up.ns, ['nft', 'delete', 'table', 'ip', DELAY_TABLE]));
-  await point(false);
+  const tp = await tunnelPointer(lab, up);
+  const alive = relay !== undefined && relay.child.exitCode === null && relay.child.signalCode === null;
+  if (alive) relay.child.kill('SIGUSR2');
+  // the relay forwards new datagrams at once now; an end it still reaches roams back to it and
+  // loses nothing while it runs
+  await tp.point(false, blocked ? [inNs(up.ns, ['nft', 'delete', 'table', 'ip', DELAY_TABLE]).map(q).join(' ')] : []);
   if (relay) {
-    await sleep(relay.holdMs + 50);
+    if (alive) {
+      await sleep(relay.holdMs + 50);
+      // once it has sent what it held: end it and point both ends straight in the same shell
+      await tp.point(false, [`kill -TERM ${relay.child.pid}`]);
+    }
     await lab.procs.stop(relay.child, 1000);
     relays.get(lab)?.delete(up.name);
-    await point(false);
   }
+  await settlePointing(tp, false);
 }

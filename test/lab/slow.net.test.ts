@@ -11,7 +11,7 @@ import { startOnlineSession, stopSession, type Session } from './session.ts';
 import { sleep } from './sh.ts';
 import { preflight } from './topology.ts';
 import { startClient } from './traffic.ts';
-import { waitStatus } from './daemon.ts';
+import { logTail, waitStatus } from './daemon.ts';
 
 const why = await preflight();
 let s: Session | null = null;
@@ -40,7 +40,7 @@ if (why) {
       const f = await latency(lab, up, 1200, 0, 2048, 3000);
       await sleep(13_000);
       await restore(lab, f);
-      assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+      assert.equal(wentOffline(up.name, f.at), [], `log (read at, relative to the fault):\n${logTail(s!.daemon, 16, f.at)}`);
     } finally {
       await lab.procs.stop(client.child, 1000);
     }
@@ -53,8 +53,9 @@ if (why) {
     assert.ok(await allOnline(), 'both online before');
     const f = await latency(lab, up, 700);
     await sleep(10_000);
-    await restore(lab, f);
-    assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+    const restoredAt = await restore(lab, f);
+    const when = (t: { at: number; reason: string }) => `${t.at - f.at} ms after the spike began (restore returned at ${restoredAt - f.at} ms): ${t.reason}`;
+    assert.equal(wentOffline(up.name, f.at).map(when), [], `log (read at, relative to the fault):\n${logTail(s!.daemon, 16, f.at)}`);
     assert.ok(await allOnline(), 'online again after');
   });
 
@@ -75,7 +76,7 @@ if (why) {
       await sleep(5000);
       assert.ok(bytes() > before, `the upload kept going (${before} → ${bytes()} bytes at the sink)`);
       assert.is(client.current.get('upload'), up.name, 'the upload stayed on wg1');
-      assert.equal(wentOffline(up.name, f.at), [], `log:\n${s!.daemon.log.slice(-12).join('\n')}`);
+      assert.equal(wentOffline(up.name, f.at), [], `log (read at, relative to the fault):\n${logTail(s!.daemon, 16, f.at)}`);
     } finally {
       await lab.procs.stop(client.child, 1000);
       await restore(lab, f);

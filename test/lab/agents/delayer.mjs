@@ -15,6 +15,7 @@
 // longest a datagram may wait before its serialisation starts) and optionally in bytes
 // (queueBytes, converted to time at the rate); a datagram that would wait longer is dropped
 // (tail drop), as a modem's buffer does. Lengths are the UDP payload (the WireGuard datagram).
+// armed: false: no delay and no rate limit until SIGUSR1 (then the ramp starts), {ev:'armed'}.
 // SIGUSR2: no more delay and no rate limit for new datagrams (they still leave after the ones
 // already held), so the lab can point WireGuard back and let the relay drain before it goes.
 // SIGTERM/SIGINT: what is still queued goes out at once, then it exits.
@@ -37,8 +38,13 @@ for (const k of ['a', 'aPeer', 'b', 'bPeer']) {
 let delayMs = Math.max(0, Number(o.delayMs) || 0);
 let jitterMs = Math.max(0, Math.min(delayMs, Number(o.jitterMs) || 0));
 const rampMs = Math.max(0, Number(o.rampMs) || 0);
-const startedAt = Date.now();
-const currentDelay = () => (rampMs > 0 ? delayMs * Math.min(1, (Date.now() - startedAt) / rampMs) : delayMs);
+// armed: false starts as a plain forwarder (no delay, no rate limit) until SIGUSR1, so the lab can
+// put the relay in first and begin the fault at a moment of its choosing
+let armedAt = o.armed === false ? null : Date.now();
+const currentDelay = () => {
+  if (armedAt === null) return 0;
+  return rampMs > 0 ? delayMs * Math.min(1, (Date.now() - armedAt) / rampMs) : delayMs;
+};
 const maxQueue = Math.max(1, Math.min(1 << 16, Number(o.maxQueue) || 2048));
 const kbit = (v) => Math.max(0, Math.min(10_000_000, Number(v) || 0));
 const queueMsLimit = Math.max(1, Math.min(60_000, Number(o.queueMs) || 2000));
@@ -76,7 +82,7 @@ function direction(name, to, dest, rateKbit) {
       if (queued >= maxQueue) { st.dropped++; return; }
       const now = Date.now();
       let leaveAt = now;
-      if (limited && rateKbit > 0) {
+      if (limited && armedAt !== null && rateKbit > 0) {
         const start = Math.max(now, busyUntil);
         const waitMs = start - now;
         if (waitMs > limitMs) { st.tailDrops++; return; }
@@ -147,6 +153,11 @@ const stop = () => {
   setTimeout(() => process.exit(0), 200).unref();
 };
 for (const s of ['SIGTERM', 'SIGINT']) process.on(s, stop);
+process.on('SIGUSR1', () => {
+  if (armedAt !== null) return;
+  armedAt = Date.now();
+  out({ ev: 'armed', at: armedAt });
+});
 process.on('SIGUSR2', () => {
   delayMs = 0;
   jitterMs = 0;
