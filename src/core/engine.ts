@@ -103,7 +103,7 @@ export function step(state: CoreState, event: CoreEvent, config: Config): CoreAc
       break;
     }
     case 'lateReply':
-      state.uplinks.get(event.iface)?.evidence.lateReply(event.at);
+      state.uplinks.get(event.iface)?.lateReply(event.target, event.seq, event.at);
       return actions;
     case 'ticked':
       break;

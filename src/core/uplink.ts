@@ -26,6 +26,10 @@ const CONFIRM_GIVEUP_MS = 3000;
 /** probes per target in one confirmation (src/probes/confirm.ts) */
 export const CONFIRM_PROBES = 2;
 
+interface LostProbe { key: number; sentAt: number }
+/** the most lost probes remembered for late replies (a few seconds of an interval's rounds) */
+const MAX_LOST = 64;
+
 interface OpenRound {
   sentAt: number;
   /** rtt per target index; undefined = no result yet, null = lost */
@@ -74,9 +78,16 @@ export class Uplink {
   private goodStartAt: number | null = null;
   private lastRecoveryAt: number | null = null;
   private lastAnswered = 0;
-  /** send time of the newest probe answered in time, and of the first probe lost after it */
+  /** send time of the newest probe answered (in time or late), and of the first probe lost after it */
   private answeredSentAt = -Infinity;
   private lostSince: number | null = null;
+  /** the probes lost since answeredSentAt, oldest first (bounded): a late reply to one of them
+   *  moves the start of the silence past it */
+  private lostAfter: LostProbe[] = [];
+  /** late replies that came before their probe was judged lost (keyed by lostKey) */
+  private lateFirst: number[] = [];
+  /** the prober's generation: sequence numbers begin again with every (re)start */
+  private proberGen = 0;
 
   constructor(
     readonly iface: string,
@@ -98,6 +109,8 @@ export class Uplink {
   }
 
   proberStarted(at: number): void {
+    this.proberGen++;
+    this.lateFirst.length = 0;
     this.proberAlive = true;
     this.open.clear();
     this.nextSeq = 0;
@@ -114,6 +127,7 @@ export class Uplink {
     this.failStartAt = null;
     this.goodStartAt = null;
     this.lostSince = null;
+    this.lostAfter.length = 0;
     if (this.brokenSince === null) this.brokenSince = at;
     return this.moveTo('unknown', `prober failed: ${reason}`, null, at);
   }
@@ -128,13 +142,11 @@ export class Uplink {
       this.open.set(seq, round);
     }
     if (round.results[idx] !== undefined) return []; // duplicate line
-    // the silence began with the first probe lost after the newest answered one (any target)
-    if (rttMs !== null) {
-      if (sentAt > this.answeredSentAt) this.answeredSentAt = sentAt;
-      if (this.lostSince !== null && sentAt > this.lostSince) this.lostSince = null;
-    } else if (sentAt > this.answeredSentAt && (this.lostSince === null || sentAt < this.lostSince)) {
-      this.lostSince = sentAt;
-    }
+    const key = this.lostKey(seq, idx);
+    const lateAlready = rttMs === null ? this.lateFirst.indexOf(key) : -1;
+    if (lateAlready >= 0) this.lateFirst.splice(lateAlready, 1);
+    if (rttMs !== null || lateAlready >= 0) this.answered(sentAt);
+    else this.lost(key, sentAt);
     round.results[idx] = rttMs;
     round.filled++;
     round.sentAt = Math.min(round.sentAt, sentAt);
@@ -152,6 +164,43 @@ export class Uplink {
       this.nextSeq++;
     }
     return out;
+  }
+
+  /** A reply that came after its probe's deadline: the line answered that probe, slowly. It is
+   *  evidence of life (TrafficEvidence), and the silence cannot have begun before that probe. */
+  lateReply(target: string, seq: number, at: number): void {
+    this.evidence.lateReply(at);
+    const idx = this.targetIndex.get(target);
+    if (idx === undefined) return;
+    const key = this.lostKey(seq, idx);
+    const lost = this.lostAfter.find((l) => l.key === key);
+    if (lost) { this.answered(lost.sentAt); return; }
+    // before its loss was judged (the deadline timer had not fired yet): judged answered then
+    if (this.lateFirst.length >= MAX_LOST) this.lateFirst.shift();
+    this.lateFirst.push(key);
+  }
+
+  private lostKey(seq: number, idx: number): number {
+    return (this.proberGen % 1024) * 2 ** 40 + seq * 64 + (idx % 64);
+  }
+
+  // the silence began with the first probe lost after the newest answered one (any target)
+  private answered(sentAt: number): void {
+    if (sentAt <= this.answeredSentAt) return;
+    this.answeredSentAt = sentAt;
+    let k = 0;
+    while (k < this.lostAfter.length && this.lostAfter[k]!.sentAt <= sentAt) k++;
+    if (k) this.lostAfter.splice(0, k);
+    this.lostSince = this.lostAfter.length ? this.lostAfter[0]!.sentAt : null;
+  }
+
+  private lost(key: number, sentAt: number): void {
+    if (sentAt <= this.answeredSentAt) return;
+    if (this.lostAfter.length >= MAX_LOST) this.lostAfter.shift();
+    let i = this.lostAfter.length;
+    while (i > 0 && this.lostAfter[i - 1]!.sentAt > sentAt) i--;
+    this.lostAfter.splice(i, 0, { key, sentAt });
+    this.lostSince = this.lostAfter[0]!.sentAt;
   }
 
   private closeRound(round: OpenRound, at: number): Transition | null {
@@ -199,7 +248,8 @@ export class Uplink {
       if (evidence && quietSince !== null && at - quietSince < IDLE_WAIT_MS && !this.evidence.busyBefore(quietSince)) {
         return null; // idle line: wait a little longer for late replies (decided at the next round)
       }
-      const since = Math.min(quietSince ?? Infinity, this.failStartAt ?? Infinity);
+      // a slow line failed its rounds all along: its cut began with the silence, not with them
+      const since = this.slow && quietSince !== null ? quietSince : Math.min(quietSince ?? Infinity, this.failStartAt ?? Infinity);
       const detect = Number.isFinite(since) ? at - since : null;
       return this.offline(`${this.failStreak} failed rounds: ${this.lastAnswered}/${n} targets answered (need ${p.reliability})`, detect, at);
     }

@@ -191,8 +191,9 @@ export class Prober {
     if (parsed.kind === 'timeout') { this.deliver(this.seq.timedOut(parsed.target, parsed.seq, at), at); return; }
     const late = this.seq.late;
     const results = this.seq.reply(parsed.target, parsed.seq, parsed.rttMs, at);
-    if (this.seq.late !== late) this.d.emit({ kind: 'lateReply', iface: this.iface.name, target: parsed.target, rttMs: parsed.rttMs, at });
+    // the probe's own (lost) result first, then that it was answered late
     this.deliver(results, at);
+    if (this.seq.late !== late) this.d.emit({ kind: 'lateReply', iface: this.iface.name, target: parsed.target, seq: parsed.seq, rttMs: parsed.rttMs, at });
   }
 
   private deliver(results: ReturnType<Sequencer['due']>, at: number): void {

@@ -22,7 +22,7 @@ export interface ActiveLine {
 }
 
 export interface ActiveRun {
-  states: { at: number; state: string; reason: string }[];
+  states: { at: number; state: string; reason: string; detectMs: number | null }[];
   rates: { at: number; rate: ProbeRate }[];
   confirms: { at: number; waitMs: number; answered: number | null }[];
   /** send times of every probe packet (prober and quick probes) */
@@ -93,7 +93,7 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
     }
   };
   const act = (a: CoreAction, at: number) => {
-    if (a.kind === 'announce' && a.iface === 'wg0') out.states.push({ at, state: a.to, reason: a.reason });
+    if (a.kind === 'announce' && a.iface === 'wg0') out.states.push({ at, state: a.to, reason: a.reason, detectMs: a.detectMs });
     else if (a.kind === 'probeRate' && a.iface === 'wg0') { out.rates.push({ at, rate: a.rate }); rate = a.rate; startProber(at + SPAWN_MS); }
     else if (a.kind === 'confirm' && a.iface === 'wg0') confirm(at, a.waitMs);
   };
@@ -122,7 +122,7 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
               answered = true;
               feed({ kind: 'probeResult', iface: 'wg0', target, seq: k, ok: true, rttMs: rtt, sentAt, at: arrive });
             } else {
-              feed({ kind: 'lateReply', iface: 'wg0', target, rttMs: rtt, at: arrive });
+              feed({ kind: 'lateReply', iface: 'wg0', target, seq: k, rttMs: rtt, at: arrive });
             }
           });
           const deadline = sentAt + health.timeoutMs + GRACE_MS;

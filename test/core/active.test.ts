@@ -112,6 +112,15 @@ test('an RTT rise to 800 ms over 1 s (a queue filling) under a running stream: n
   assert.is(run.finalState, 'online');
 });
 
+test('an idle line slow for 10 s (700 ms RTT: late replies), then cut: degraded, then offline timed from the first probe never answered', () => {
+  const run = runActive(16_000, { probe: (t) => (t < 2_000 ? 20 : t < 12_000 ? 700 : null), rxPps: () => 0, txPps: () => 0 });
+  assert.equal(run.states.map((x) => x.state), ['online', 'degraded', 'offline'], JSON.stringify(run.states));
+  const off = run.states[2]!;
+  // the late replies show the line answering until the cut: the silence begins at 12 s, not at 2 s
+  assert.ok(off.at > 12_000 && off.at < 13_300, JSON.stringify(off));
+  assert.ok(off.detectMs !== null && off.detectMs < 1_300, `detect ${off.detectMs} ms, timed from the first unanswered probe`);
+});
+
 test('1 hour of a stream at 5 % loss one way, and of bursty downloads at 2 % loss both ways: no offline', () => {
   const hour = 3_600_000;
   const r1 = rng(21);
