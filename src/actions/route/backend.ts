@@ -135,8 +135,10 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
     async start(list, keep = new Set()) {
       ifaces = [];
       for (const i of list) remember(i);
-      try {
-        await fs.mkdirp(deps.runDir);
+      // No run directory: no record in it either, and the daemon has already said what running
+      // without it costs (status/run-dir.ts); an unreadable record is worth an error of its own.
+      const noRunDir = await fs.mkdirp(deps.runDir).then(() => false, () => true);
+      if (!noRunDir) try {
         const previous = await ownership.loadPrevious();
         const left = Object.keys(previous?.owned ?? {});
         // tracked ones the caller keeps stay out of the route until their first rounds decide,
@@ -179,7 +181,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
         const installer = createResilientInstaller({ spawner, ip, log, ipPath, table, metric, opts: resilientOpts, indexOf });
         await exclusive(() => installer.prune(true));
       }
-      try { await ownership.save(); } catch (e) { log.error(`route: cannot write the ownership record: ${(e as Error).message}`); }
+      if (!noRunDir) try { await ownership.save(); } catch (e) { log.error(`route: cannot write the ownership record: ${(e as Error).message}`); }
     },
 
     async takeDown(iface, reason) {

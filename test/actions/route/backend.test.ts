@@ -84,6 +84,20 @@ test('start installs the preferred tier, sets L4 hashing and puts back what a cr
   assert.ok(t.log.lines.some((l) => l.startsWith('warn:') && l.includes('pid 7') && l.includes('wan')));
 });
 
+test('no run directory: start installs the route without an error (the daemon warns once), takeDown refuses', async () => {
+  const t = setup();
+  t.fs.mkdirp = async () => { throw Object.assign(new Error('ENOTDIR: not a directory'), { code: 'ENOTDIR' }); };
+  const writeText = t.fs.writeAtomic.bind(t.fs);
+  t.fs.writeAtomic = async (p, text) => { if (p.startsWith('/run/wp/')) throw new Error('ENOTDIR'); return writeText(p, text); };
+  const backend = t.make();
+  await backend.start([wan, wanb, lte]);
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+  assert.equal(t.log.lines.filter((l) => l.startsWith('error:')), []);
+  const r = await backend.takeDown(wan, 'lost 3 rounds');
+  assert.not.ok(r.ok, 'nothing is taken out while the ownership record cannot be written');
+  assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
+});
+
 test('takeDown records ownership first, swaps the route, then drains the uplink by its address', async () => {
   const t = setup();
   const backend = t.make();
