@@ -133,7 +133,11 @@ export class TrackerPark {
       if (job.phase === 'waiting') {
         const turn = endedAt === null ? (await readRound(fs, paths.trackDir, name)).turn : null;
         if (turn !== null && turn !== turn0) endedAt = now;
-        const asleep = endedAt !== null && (await trackerChild(fs, paths.procDir, job.pid)) === 'sleep';
+        // In its sleep the tracker is between rounds, whether or not we saw the round end: begin()
+        // may have read TURN after the round's last write but before the sleep began (slow under
+        // load), and waiting for the next TURN would then cost a whole sleep and round.
+        const look = endedAt !== null || i % 5 === 0;
+        const asleep = look && (await trackerChild(fs, paths.procDir, job.pid)) === 'sleep';
         if (asleep || (endedAt !== null && now - endedAt >= SLEEP_LOOK_MS) || now >= deadline) {
           if (notOurs((await readTracker(fs, paths.trackDir, name)).status)) await writeStateFiles(fs, paths.trackDir, name, offline);
           if (job.cancelled) return;

@@ -124,7 +124,9 @@ test('hand-back while the tracker is still finishing its round: connected at onc
   assert.equal(sim.ourEvents('wan'), ['disconnected', 'connected']);
   await waitFor(() => sim.calls().some((c) => c.event === 'USR2' && c.pid === pid), 'the tracker to get USR2');
   await waitFor(() => sim.trackerEvents('wan').includes('connected FIRSTCONNECT'), 'the tracker to resume', 10_000);
-  await new Promise((r) => setTimeout(r, 1500)); // one more round of the resumed tracker
+  // one more round of the resumed tracker (counted by its TURN, not by a time a loaded machine stretches)
+  const turn = sim.read('run/mwan3track/wan/TURN');
+  await waitFor(() => sim.read('run/mwan3track/wan/TURN') !== turn && sim.status('wan') !== null, 'one more round', 15_000);
   assert.not.ok(sim.trackerEvents('wan').includes('disconnected'), sim.trace().join('\n'));
   assert.is(plainConnected(sim), 1, 'one plain connected: ours');
   assert.is(sim.ifaceState('wan'), 'online');
@@ -141,6 +143,8 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
   sim.line('wan', 'down');
   assert.ok((await b.takeDown(wan(o), 'dead')).ok);
   await waitFor(() => parked(sim), 'the tracker to park', 8000);
+  // the tracker-led hand-back needs wanpulse to have seen the park (its watcher polls: later under load)
+  await waitFor(() => log.lines.some((l) => l.includes('of wan parked')), 'wanpulse to see the park', 8000);
   sim.line('wan', 'up');
   // wanpulse decides a recovery only after its good rounds, by when a probe round the tracker
   // began while the line was still down (2 targets × 1 s timeout) has ended: so here too
