@@ -1,7 +1,7 @@
 // Topic names and the JSON payloads wanpulse publishes (docs/mqtt.md). Pure:
 // no IO, no clock; the publisher decides when each payload goes out.
 import type { PolicyConfig } from '../config/types.ts';
-import type { TransitionEvent, UplinkState, UplinkStatus } from '../status/model.ts';
+import type { SwitchRecord, TransitionEvent, UplinkState, UplinkStatus } from '../status/model.ts';
 
 export interface TopicNames {
   base: string;
@@ -57,6 +57,21 @@ export interface UplinkPayload {
   targets: { ip: string; up: boolean | null; rtt_ms: number | null; loss_pct: number | null }[];
   owner: string;
   reason: string;
+  probing: 'fast' | 'slow';
+  last_switch: SwitchPayload | null;
+}
+
+export interface SwitchPayload {
+  direction: 'down' | 'up';
+  at: string;
+  ok: boolean;
+  /** null when the switchover changed no routing */
+  route_ms: number | null;
+  total_ms: number;
+}
+
+function switchPayload(s: SwitchRecord): SwitchPayload {
+  return { direction: s.direction, at: isoTime(s.at), ok: s.ok, route_ms: s.routeMs ?? null, total_ms: s.totalMs };
 }
 
 export function uplinkPayload(u: UplinkStatus): UplinkPayload {
@@ -69,13 +84,16 @@ export function uplinkPayload(u: UplinkStatus): UplinkPayload {
     targets: u.targets.map((t) => ({ ip: t.ip, up: t.up, rtt_ms: round(t.rttMs, 2), loss_pct: round(t.lossPct, 1) })),
     owner: u.owner,
     reason: u.reason,
+    probing: u.probing ?? 'fast',
+    last_switch: u.lastSwitch ? switchPayload(u.lastSwitch) : null,
   };
 }
 
-/** The part of an uplink's state whose change must go out at once. RTT, jitter and loss move
- *  with every probe round; they follow at the periodic (rate-limited) publish instead. */
+/** The part of an uplink's state whose change must go out at once: also the probe rate (it
+ *  changes at most twice in 11 s) and a finished switchover. RTT, jitter and loss move with every
+ *  probe round; they follow at the periodic (rate-limited) publish instead. */
 export function uplinkChangeKey(u: UplinkStatus): string {
-  return JSON.stringify([u.state, u.since, u.owner, u.reason, u.targets.map((t) => [t.ip, t.up])]);
+  return JSON.stringify([u.state, u.since, u.owner, u.reason, u.targets.map((t) => [t.ip, t.up]), u.probing, u.lastSwitch?.at, u.lastSwitch?.totalMs]);
 }
 
 export interface SummaryPayload {

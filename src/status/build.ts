@@ -45,6 +45,7 @@ export function buildSnapshot(i: SnapshotInput): StatusSnapshot {
       reason: byMwan3 ? "held offline by mwan3's own tracker" : held ?? u.reason,
       flaps: u.flaps,
       probing: u.rate,
+      intervalMs: cfg.health.intervalMs,
     };
     const sw = i.lastSwitch.get(cfg.name);
     if (sw) status.lastSwitch = sw;

@@ -55,6 +55,9 @@ export interface UplinkStatus {
   /** 'slow': one probe per second while the uplink's own traffic shows it alive (absent in
    *  status files of earlier versions) */
   probing?: 'fast' | 'slow';
+  /** interval_ms: ms between two probes to one target while probing fast (absent in status
+   *  files of earlier versions) */
+  intervalMs?: number;
   lastSwitch?: SwitchRecord;
 }
 

@@ -12,7 +12,7 @@ const SNAPSHOT: Shape = {
   version: 's', pid: 'n', backend: 's', startedAt: 'n', updatedAt: 'n',
   uplinks: [{
     iface: 's', device: 's', family: 's', state: 's', since: 'n', rttMs: 'n?', jitterMs: 'n?', lossPct: 'n?',
-    targets: [{ ip: 's', up: 'b?', rttMs: 'n?', lossPct: 'n?' }], owner: 's', reason: 's', flaps: 'n', 'probing?': 's',
+    targets: [{ ip: 's', up: 'b?', rttMs: 'n?', lossPct: 'n?' }], owner: 's', reason: 's', flaps: 'n', 'probing?': 's', 'intervalMs?': 'n',
     'lastSwitch?': { direction: 's', reason: 's', at: 'n', ok: 'b', 'error?': 's', steps: [{ step: 's', ms: 'n' }], 'routeMs?': 'n', totalMs: 'n' },
   }],
   'lastEvent?': { iface: 's', from: 's', to: 's', reason: 's', detectMs: 'n?', at: 'n' },

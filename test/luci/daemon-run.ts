@@ -1,6 +1,7 @@
 // A real wanpulse daemon for the LuCI tests and screenshots: `wanpulse run` with backend none
 // and the real fping in network namespaces this helper creates (`g` runs the daemon with two
-// uplinks over veth, `t` holds two targets per uplink and can cut one with nftables).
+// uplinks over veth, `t` holds two targets per uplink and can cut one with nftables; a flow on
+// an uplink is an fping of its own).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +73,8 @@ export interface DaemonRun {
   waitFor<T>(what: string, get: () => T | undefined | null | false, ms?: number): Promise<T>;
   cut(n: number): Promise<void>;
   restore(): Promise<void>;
+  /** a flow on uplink n (fping, 50 packets/s to one of its targets) until the returned stop */
+  traffic(n: number): () => Promise<void>;
   signal(sig: NodeJS.Signals): void;
   logs: string[];
   destroy(): Promise<void>;
@@ -121,6 +124,10 @@ export async function startDaemon(tag: string): Promise<DaemonRun> {
       configDir, runDir, pid: status()!.pid, status, waitFor, logs,
       cut: async (n) => { await ns.exec(tg, ['nft', `add rule inet fault in iifname "wlt${n}" drop`]); },
       restore: async () => { await ns.exec(tg, ['nft', 'flush chain inet fault in']); },
+      traffic: (n) => {
+        const flow = ns.spawn(gw, ['fping', '-l', '-q', '-p', '20', `10.211.${n}.2`], () => {});
+        return async () => { flow.kill('SIGTERM'); await Promise.race([flow.exited, sleep(2000)]); };
+      },
       signal: (sig) => { try { process.kill(status()?.pid ?? d.pid, sig); } catch { /* gone */ } },
       destroy: async () => {
         try { process.kill(status()?.pid ?? d.pid, 'SIGCONT'); } catch { /* gone */ }

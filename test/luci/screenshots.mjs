@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Screenshots of luci-app-wanpulse for docs/: a real daemon in namespaces (test/luci/daemon-run.ts),
-// a 6-second cut of one uplink so the graph shows an outage and the recovery, then the status
-// page (English and German) and the settings page in headless Chromium under the stand-in LuCI.
+// a 6-second cut of one uplink so the graph shows an outage and the recovery, a flow on the other
+// (probed once a second), then the status page (English and German) and the settings page in
+// headless Chromium under the stand-in LuCI.
 // Usage (root, network namespaces): node test/luci/screenshots.mjs [--out DIR]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ const out = outArg > 0 ? process.argv[outArg + 1] : join(here, '../../docs');
 const run = await startDaemon('wps');
 let server = null;
 let b = null;
+let stopFlow = null;
 try {
   console.log('screenshots: collecting 30 s of history with a cut of wan1');
   await sleep(12_000);
@@ -33,6 +35,9 @@ try {
   await run.restore();
   await run.waitFor('wan1 online', () => run.status()?.uplinks.find((u) => u.iface === 'wan1')?.state === 'online', 15_000);
   await sleep(10_000);
+  // a flow on wan2, so the page shows both probe rates
+  stopFlow = run.traffic(2);
+  await run.waitFor('wan2 probed slowly', () => run.status()?.uplinks.find((u) => u.iface === 'wan2')?.probing === 'slow', 10_000);
   server = await serveLuci({ runDir: run.runDir, configDir: run.configDir });
   b = await launch({ width: 1100, height: 1000 });
   for (const [lang, file] of [['en', 'luci-status.png'], ['de', 'luci-status-de.png']]) {
@@ -51,6 +56,7 @@ try {
   console.log(`screenshots: ${join(out, 'luci-settings.png')}`);
   if (b.errors.length) throw new Error(`JavaScript errors: ${b.errors.join('; ')}`);
 } finally {
+  await stopFlow?.();
   await b?.close();
   await server?.close();
   await run.destroy();

@@ -1,8 +1,8 @@
 // luci-app-wanpulse's status page and overview widget in headless Chromium, under the stand-in
 // LuCI runtime, fed through the package's real rpcd plugin by a REAL daemon run (backend none,
-// real fping, network namespaces): the page shows the daemon's values, badges follow a cut and
-// a restore, the graph draws the history with the transition, and the stale, stopped and
-// disabled messages appear when the daemon hangs, stops or is disabled.
+// real fping, network namespaces): the page shows the daemon's values, the probe rate follows a
+// flow, badges follow a cut and a restore, the graph draws the history with the transition, and
+// the stale, stopped and disabled messages appear when the daemon hangs, stops or is disabled.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,9 +16,11 @@ const badge = (b: Browser, iface: string) => b.page.evaluate((i) =>
   document.querySelector(`table.wanpulse-uplinks tr[data-iface="${i}"] .wanpulse-badge`)?.getAttribute('data-state') ?? null, iface);
 const rowText = (b: Browser, iface: string, cls: string) => b.page.evaluate(([i, c]) =>
   document.querySelector(`table.wanpulse-uplinks tr[data-iface="${i}"] .${c}`)?.textContent ?? null, [iface, cls] as const);
+const probingText = (b: Browser, iface: string) => b.page.evaluate((i) =>
+  document.querySelector(`.wanpulse-uplink[data-iface="${i}"] .wanpulse-probing`)?.textContent ?? null, iface);
 const problem = (b: Browser) => b.page.evaluate(() => document.querySelector('#view .wanpulse-problem')?.textContent ?? null);
 
-test('status page and widget follow a real daemon: values, cut, graph, stale, stopped, disabled', async () => {
+test('status page and widget follow a real daemon: values, probe rate, cut, graph, stale, stopped, disabled', async () => {
   const why = (await netnsUnavailable(['fping', 'nft'])) ?? (await browserUnavailable());
   if (why) { console.log(`SKIP: LuCI status test skipped because ${why}`); return; }
   let run: DaemonRun | null = null;
@@ -43,7 +45,21 @@ test('status page and widget follow a real daemon: values, cut, graph, stale, st
       assert.match((await rowText(b, u.iface, 'wanpulse-rtt'))!, /^\d+\.\d ms$/);
       const ips = await b.page.evaluate((i) => Array.from(document.querySelectorAll(`.wanpulse-uplink[data-iface="${i}"] .wanpulse-targets tr[data-ip]`)).map((r) => r.getAttribute('data-ip')), u.iface);
       assert.equal(ips, u.targets.map((t) => t.ip));
+      // idle: probed at interval_ms (the default 200)
+      assert.is(u.probing, 'fast');
+      assert.is(await probingText(b, u.iface), 'Probing: every 200 ms to each target');
     }
+
+    // a flow on wan2: after a second of it the daemon probes wan2 once a second, and the page says why
+    const stopFlow = d.traffic(2);
+    try {
+      await d.waitFor('wan2 probed slowly', () => d.status()?.uplinks.find((u) => u.iface === 'wan2')?.probing === 'slow', 10_000);
+      await waitFor('the slow rate shown', async () => (await probingText(b!, 'wan2')) === 'Probing: once a second, because its own traffic shows that it is alive', 8000);
+      assert.is(await probingText(b, 'wan1'), 'Probing: every 200 ms to each target');
+    } finally {
+      await stopFlow();
+    }
+    await waitFor('wan2 back at interval_ms', async () => (await probingText(b!, 'wan2')) === 'Probing: every 200 ms to each target', 15_000);
     const summary = await b.page.textContent('.wanpulse-summary');
     assert.match(summary!, new RegExp(`wanpulse ${snap.version.replace(/\./g, '\\.')}, backend none`));
     assert.match(summary!, /MQTT: not enabled/);
@@ -56,6 +72,9 @@ test('status page and widget follow a real daemon: values, cut, graph, stale, st
     assert.is(await rowText(b, 'wan1', 'wanpulse-owner'), 'wanpulse');
     assert.match((await rowText(b, 'wan1', 'wanpulse-reason'))!, /failed rounds: 0\/2 targets answered/);
     await waitFor('the switchover shown', async () => /taken out of rotation .* done in \d+ ms/.test((await b!.page.textContent('.wanpulse-uplink[data-iface="wan1"] .wanpulse-switch')) ?? ''), 8000);
+    // backend none changes no routing: no routing time is claimed
+    assert.is(d.status()!.uplinks.find((u) => u.iface === 'wan1')!.lastSwitch!.routeMs, undefined);
+    assert.not.match((await b.page.textContent('.wanpulse-uplink[data-iface="wan1"] .wanpulse-switch'))!, /routing changed/);
     // the last event shown: wan1's offline (an event of wan2 coming online late may show first)
     await waitFor('wan1\'s offline shown as the last event', async () => /wan1 online → offline/.test((await b!.page.textContent('.wanpulse-event')) ?? ''), 8000);
 

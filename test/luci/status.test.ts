@@ -1,13 +1,15 @@
 // The status page and widget without a daemon: no status file at all, and rpcd refusing the
-// call (plugin not loaded, no permission) each give their own clear message and no JS error.
+// call (plugin not loaded, no permission) each give their own clear message and no JS error;
+// a status file left behind is shown with all its fields.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { browserUnavailable, launch } from './browser.ts';
 import { serveLuci } from './server.ts';
+import type { StatusSnapshot, UplinkStatus } from '../../src/status/model.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const skip = await browserUnavailable();
@@ -48,6 +50,59 @@ test('rpcd refusing the status call is named as such, with the fix', async () =>
   for (const path of ['?view=wanpulse/status', '?widget=70_wanpulse']) {
     const m = await messageOf(path, ['wanpulse.status', 'wanpulse.history']);
     assert.match(m!, /cannot be read through rpcd \(.*ubus code 6\)\. After installing wanpulse, restart rpcd/, path);
+  }
+});
+
+// the last status of a daemon (shown as such): how each uplink is probed and the routing time
+// of its last switchover, in English and German; older status files lack both
+test('probe rate and the switchover\'s routing time as text, in English and German; fields older daemons lack', async () => {
+  if (skip) return;
+  const dir = mkdtempSync(join(tmpdir(), 'wanpulse-luci-status-'));
+  writeFileSync(join(dir, 'wanpulse'), `config globals 'globals'\n\toption enabled '1'\n`);
+  mkdirSync(join(dir, 'run'));
+  const at = Date.now() - 5000;
+  const up = (iface: string, over: Partial<UplinkStatus>): UplinkStatus => ({
+    iface, device: iface, family: 'ipv4', state: 'online', since: at, rttMs: 10, jitterMs: 1, lossPct: 0, targets: [],
+    owner: 'mwan3', reason: 'probes answer', flaps: 0, ...over,
+  });
+  const snap: StatusSnapshot = {
+    version: '0.1.0', pid: 1, backend: 'route', startedAt: at, updatedAt: Date.now(), lastEvent: null, mqtt: null,
+    uplinks: [
+      up('wan', { probing: 'slow', intervalMs: 250, lastSwitch: { direction: 'up', reason: 'probes answer', at, ok: true, steps: [{ step: 'route', ms: 6 }], routeMs: 6, totalMs: 9 } }),
+      up('lte', { probing: 'fast', intervalMs: 250, state: 'offline', owner: 'wanpulse', lastSwitch: { direction: 'down', reason: 'r', at, ok: false, error: 'ip: exit 2', steps: [], totalMs: 40 } }),
+      up('dsl', { probing: 'fast' }),
+      up('old', {}),
+    ],
+  };
+  writeFileSync(join(dir, 'run/status.json'), JSON.stringify(snap));
+  const server = await serveLuci({ runDir: join(dir, 'run'), configDir: dir });
+  try {
+    const texts = async (lang: string) => {
+      const b = await launch();
+      try {
+        await b.page.goto(`${server.url}/?view=wanpulse/status&lang=${lang}`);
+        await b.page.waitForSelector('body[data-view-ready]');
+        assert.equal(b.errors, []);
+        return await b.page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('.wanpulse-uplink')).map((u) =>
+          [u.getAttribute('data-iface'), [u.querySelector('.wanpulse-probing')?.textContent ?? null, u.querySelector('.wanpulse-switch')?.textContent ?? null]])));
+      } finally {
+        await b.close();
+      }
+    };
+    const en = await texts('en');
+    assert.is(en.wan![0], 'Probing: once a second, because its own traffic shows that it is alive');
+    assert.match(en.wan![1]!, /^Last switchover: handed back \d+ s ago \(probes answer\), routing changed after 6 ms, done in 9 ms \[route 6 ms\]$/);
+    assert.is(en.lte![0], 'Probing: every 250 ms to each target');
+    assert.match(en.lte![1]!, /^Last switchover: taken out of rotation \d+ s ago \(r\), failed after 40 ms: ip: exit 2$/, 'no routing time when routing did not change');
+    assert.is(en.dsl![0], 'Probing: at the probe interval');
+    assert.equal(en.old, [null, 'Last switchover: No switchover since the daemon started.']);
+    const de = await texts('de');
+    assert.is(de.wan![0], 'Proben: einmal pro Sekunde, weil sein eigener Verkehr zeigt, dass er lebt');
+    assert.match(de.wan![1]!, /Routing geändert nach 6 ms, fertig in 9 ms/);
+    assert.is(de.lte![0], 'Proben: alle 250 ms an jedes Ziel');
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

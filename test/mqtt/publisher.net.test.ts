@@ -68,6 +68,17 @@ test('a subscriber sees status, discovery, retained states in order, then events
   pub.publishEvent({ iface: 'wg0', from: 'online', to: 'offline', reason: '3 rounds lost', detectMs: 610, at: T0 + 1000 });
   const state = await s.waitFor((m) => m.topic === `${base}/uplink/wg0`, 3000, from);
   assert.is(JSON.parse(state.payload).state, 'offline');
+  assert.is(JSON.parse(state.payload).last_switch, null);
+
+  // the switchover finishes (routing changed after 8 ms): its timings go out at once in the
+  // attributes Home Assistant reads; so does a probe rate change
+  const done = s.messages.length;
+  const sw = { direction: 'down' as const, reason: '3 rounds lost', at: T0 + 1000, ok: true, steps: [{ step: 'route', ms: 8 }], routeMs: 8, totalMs: 15 };
+  pub.publishStatus(snapshot([uplink('wg0', 'offline', { since: T0 + 1000, owner: 'wanpulse', reason: '3 rounds lost', lastSwitch: sw }), uplink('wg1', 'online', { probing: 'slow' })]));
+  const switched = await s.waitFor((m) => m.topic === `${base}/uplink/wg0`, 3000, done);
+  assert.equal(JSON.parse(switched.payload).last_switch, { direction: 'down', at: new Date(T0 + 1000).toISOString(), ok: true, route_ms: 8, total_ms: 15 });
+  const slow = await s.waitFor((m) => m.topic === `${base}/uplink/wg1`, 3000, done);
+  assert.is(JSON.parse(slow.payload).probing, 'slow');
   const event = await s.waitFor((m) => m.topic === `${base}/event`, 3000, from);
   assert.equal(JSON.parse(event.payload), { iface: 'wg0', from: 'online', to: 'offline', reason: '3 rounds lost', detect_ms: 610, at: new Date(T0 + 1000).toISOString() });
   assert.is(event.retain, false);

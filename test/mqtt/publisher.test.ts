@@ -102,6 +102,23 @@ test('a state change goes out at once; RTT-only changes wait for the periodic pu
   assert.is(count(), 4, 'periodic publish repeats unchanged values (graphs)');
 });
 
+test('a probe rate change and a finished switchover go out at once, once each; repeats of them do not', async () => {
+  const { broker, pub } = setup({ publishIntervalMs: 30_000 });
+  pub.publishStatus(snapshot([uplink('wg0', 'online', { probing: 'fast' })]));
+  pub.start();
+  await settle();
+  const wg0 = () => broker.publishes().filter((p) => p.topic === 'wanpulse/r1/uplink/wg0').map((p) => JSON.parse(p.payload));
+  assert.is(wg0().length, 1);
+  for (let i = 0; i < 5; i++) pub.publishStatus(snapshot([uplink('wg0', 'online', { probing: 'slow', rttMs: 20 + i })]));
+  await settle();
+  assert.equal(wg0().map((p) => p.probing), ['fast', 'slow'], 'the rate change once, not every snapshot at that rate');
+  const sw = { direction: 'down' as const, reason: 'r', at: T0 + 100, ok: true, steps: [{ step: 'route', ms: 4 }], routeMs: 4, totalMs: 12 };
+  for (let i = 0; i < 5; i++) pub.publishStatus(snapshot([uplink('wg0', 'online', { probing: 'slow', rttMs: 30 + i, lastSwitch: sw })]));
+  await settle();
+  assert.is(wg0().length, 3, 'the finished switchover once');
+  assert.equal(wg0().at(-1)!.last_switch, { direction: 'down', at: new Date(T0 + 100).toISOString(), ok: true, route_ms: 4, total_ms: 12 });
+});
+
 test('publish_interval 0: no periodic publish, RTT-only changes still go out, rate-limited', async () => {
   const { broker, pub, clock } = setup({ publishIntervalMs: 0 });
   pub.publishStatus(snapshot([uplink('wg0')]));

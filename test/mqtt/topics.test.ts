@@ -25,7 +25,7 @@ test('wildcards or slashes in a name cannot break the topic tree', () => {
 
 test('uplink payload has exactly the documented fields, ISO time, rounded figures', () => {
   const p = uplinkPayload(uplink('wg0', 'degraded', { rttMs: 12.3456, jitterMs: null, lossPct: 33.333, owner: 'wanpulse', reason: 'loss 33% > 20%' }));
-  assert.equal(Object.keys(p), ['state', 'since', 'rtt_ms', 'jitter_ms', 'loss_pct', 'targets', 'owner', 'reason']);
+  assert.equal(Object.keys(p), ['state', 'since', 'rtt_ms', 'jitter_ms', 'loss_pct', 'targets', 'owner', 'reason', 'probing', 'last_switch']);
   assert.is(p.state, 'degraded');
   assert.is(p.since, '2026-01-15T10:30:00.000Z');
   assert.is(p.rtt_ms, 12.35);
@@ -35,12 +35,32 @@ test('uplink payload has exactly the documented fields, ISO time, rounded figure
   assert.is(p.reason, 'loss 33% > 20%');
   assert.equal(Object.keys(p.targets[0]!), ['ip', 'up', 'rtt_ms', 'loss_pct']);
   assert.equal(p.targets[0], { ip: '192.0.2.1', up: true, rtt_ms: 12.35, loss_pct: 0 });
+  assert.is(p.probing, 'fast');
+  assert.is(p.last_switch, null, 'no switchover yet');
 });
 
-test('change key moves with state, owner, reason and target up/down, not with RTT or loss', () => {
-  const base = uplink('wg0');
+test('uplink payload: the probe rate, and the last switchover with its routing and total time', () => {
+  const sw = { direction: 'down' as const, reason: 'r', at: T0 + 500, ok: true, steps: [{ step: 'route', ms: 7 }], routeMs: 7, totalMs: 31 };
+  const p = uplinkPayload(uplink('wg0', 'offline', { probing: 'slow', lastSwitch: sw }));
+  assert.is(p.probing, 'slow');
+  assert.equal(p.last_switch, { direction: 'down', at: '2026-01-15T10:30:00.500Z', ok: true, route_ms: 7, total_ms: 31 });
+  // a switchover that changed no routing (backend none), and a status without the rate
+  const { routeMs: _, ...noRoute } = sw;
+  const q = uplinkPayload(uplink('wg0', 'online', { lastSwitch: { ...noRoute, direction: 'up', ok: false, error: 'hotplug failed' } }));
+  assert.equal(q.last_switch, { direction: 'up', at: '2026-01-15T10:30:00.500Z', ok: false, route_ms: null, total_ms: 31 });
+  assert.is(q.probing, 'fast');
+});
+
+test('change key moves with state, owner, reason, target up/down, probe rate and a new switchover, not with RTT or loss', () => {
+  const base = uplink('wg0', 'online', { probing: 'fast' });
   const k = uplinkChangeKey(base);
   assert.is(uplinkChangeKey({ ...base, rttMs: 99, jitterMs: 9, lossPct: 10 }), k);
+  assert.is.not(uplinkChangeKey({ ...base, probing: 'slow' }), k);
+  const sw = { direction: 'up' as const, reason: 'r', at: T0, ok: true, steps: [], routeMs: 3, totalMs: 9 };
+  const withSwitch = uplinkChangeKey({ ...base, lastSwitch: sw });
+  assert.is.not(withSwitch, k);
+  assert.is(uplinkChangeKey({ ...base, lastSwitch: { ...sw }, rttMs: 50 }), withSwitch, 'the same switchover again is no change');
+  assert.is.not(uplinkChangeKey({ ...base, lastSwitch: { ...sw, at: T0 + 9000 } }), withSwitch, 'the next switchover is');
   assert.is.not(uplinkChangeKey({ ...base, state: 'offline' }), k);
   assert.is.not(uplinkChangeKey({ ...base, owner: 'wanpulse' }), k);
   assert.is.not(uplinkChangeKey({ ...base, reason: 'x' }), k);

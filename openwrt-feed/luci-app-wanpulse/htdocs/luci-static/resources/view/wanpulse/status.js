@@ -42,13 +42,22 @@ function targetsTable(u) {
 	})));
 }
 
+/** How often the uplink is probed now: at interval_ms, or once a second while its own traffic
+ *  shows it alive (the daemon's `probing`; older daemons do not report it). */
+function probingText(u) {
+	if (u.probing == 'slow')
+		return _('once a second, because its own traffic shows that it is alive');
+	return (u.intervalMs != null) ? _('every %s ms to each target').format(u.intervalMs) : _('at the probe interval');
+}
+
 function switchText(sw, nowS) {
 	if (!sw)
 		return _('No switchover since the daemon started.');
 	var steps = (sw.steps || []).map(function(s) { return _('%s %s ms').format(s.step, s.ms); }).join(', ');
 	var what = sw.direction == 'down' ? _('taken out of rotation') : _('handed back');
 	var result = sw.ok ? _('done in %s ms').format(sw.totalMs) : _('failed after %s ms: %s').format(sw.totalMs, sw.error || '');
-	return _('%s %s ago (%s), %s').format(what, common.duration(nowS - sw.at / 1000), sw.reason, result) + (steps ? ' [' + steps + ']' : '');
+	var routed = (sw.routeMs != null) ? _('routing changed after %s ms').format(sw.routeMs) + ', ' : '';
+	return _('%s %s ago (%s), %s').format(what, common.duration(nowS - sw.at / 1000), sw.reason, routed + result) + (steps ? ' [' + steps + ']' : '');
 }
 
 function mqttText(mqtt) {
@@ -95,12 +104,14 @@ return view.extend({
 			nodes.push(E('p', {}, [ E('em', {}, [ _('No uplink is tracked: enable mwan3 interfaces with a track_ip, or add uplinks for backend route.') ]) ]));
 
 		uplinks.forEach(function(u) {
+			var probing = u.probing ? [ E('p', { 'class': 'wanpulse-probing', 'data-probing': u.probing }, [ E('strong', {}, [ _('Probing:') ]), ' ', probingText(u) ]) ] : [];
 			nodes.push(E('div', { 'class': 'cbi-section wanpulse-uplink', 'data-iface': u.iface }, [
 				E('h3', {}, [ _('Uplink %s (%s, %s)').format(u.iface, u.device, u.family) ]),
-				graph.render(history || {}, u.iface, Date.now()),
+				graph.render(history || {}, u.iface, Date.now())
+			].concat(probing, [
 				targetsTable(u),
 				E('p', { 'class': 'wanpulse-switch' }, [ E('strong', {}, [ _('Last switchover:') ]), ' ', switchText(u.lastSwitch, nowS) ])
-			]));
+			])));
 		});
 
 		var ev = status.lastEvent;
