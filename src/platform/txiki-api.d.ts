@@ -72,6 +72,8 @@ export interface Tjs {
   stat(path: string): Promise<TjsStat>;
   makeDir(path: string, opts?: { recursive?: boolean }): Promise<void>;
   remove(path: string): Promise<void>;
+  /** mkstemp: a new file (mode 0600) from a template ending in XXXXXX, opened for writing */
+  makeTempFile(template: string): Promise<TjsFileHandle & { readonly path: string }>;
   readDir(path: string): AsyncIterable<{ name: string }> | Promise<AsyncIterable<{ name: string }>>;
   connect(kind: 'tls', host: string, port: number, opts?: TjsTlsOptions): Promise<TjsOpenedSocket & { close?(): void; opened?: Promise<TjsOpenedSocket> }>;
   exit(code: number): never;

@@ -135,25 +135,58 @@ function createSpawner(tjs: Tjs): Spawner {
     async run(argv, opts: RunOptions = {}): Promise<RunResult> {
       const found = await resolver.forRun(argv[0] ?? '', pathOf(opts));
       if ('error' in found) throw found.error;
-      const proc = start(found.path, argv, { ...opts, stdin: opts.input === undefined ? 'ignore' : 'pipe' });
-      opts.onStarted?.();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
-      if (opts.input !== undefined && proc.stdin) {
-        // not awaited: under v26.6.0 a stdin write never settles (docs/txiki.md), so the child's
-        // exit (or the timeout's kill) is what ends run(), never the write
-        const w = proc.stdin.getWriter();
-        void w.write(encoder.encode(opts.input)).then(() => w.close()).catch(() => undefined);
+      let path = found.path;
+      let args = argv;
+      let inputFile: string | null = null;
+      if (opts.input !== undefined) {
+        // Under v26.6.0 a child never sees the end of a piped stdin (docs/txiki.md): `uci batch`,
+        // `wg pubkey`, `ipset restore` would wait for it until their timeout. The input goes into
+        // a private temp file (mkstemp: mode 0600, removed right after) that sh gives the program
+        // as its stdin.
+        const sh = await resolver.forRun('sh', pathOf(opts));
+        if ('error' in sh) throw sh.error;
+        inputFile = await writeTempFile(tjs, opts.input);
+        path = sh.path;
+        args = ['sh', '-c', 'exec "$@" < "$0"', inputFile, found.path, ...argv.slice(1)];
       }
-      let stdout = '';
-      let stderr = '';
-      await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
-      const st = await proc.wait();
-      if (timer) clearTimeout(timer);
-      return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
+      try {
+        const proc = start(path, args, { ...opts, stdin: 'ignore' });
+        opts.onStarted?.();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
+        let stdout = '';
+        let stderr = '';
+        await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
+        const st = await proc.wait();
+        if (timer) clearTimeout(timer);
+        return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
+      } finally {
+        if (inputFile) await tjs.remove(inputFile).catch(() => undefined);
+      }
     },
   };
   return spawner;
+}
+
+/** Writes `text` to a new private temp file (mode 0600); returns its path. */
+async function writeTempFile(tjs: Tjs, text: string): Promise<string> {
+  const dir = (tjs.env.TMPDIR ?? '/tmp').replace(/\/+$/, '') || '/tmp';
+  let fh: Awaited<ReturnType<Tjs['makeTempFile']>>;
+  try { fh = await tjs.makeTempFile(`${dir}/wanpulse-in-XXXXXX`); } catch (e) { throw fromSystemError(e); }
+  try {
+    const bytes = encoder.encode(text);
+    for (let off = 0, i = 0; off < bytes.length && i < 10_000; i++) {
+      const n = await fh.write(bytes.subarray(off), off);
+      if (!(n > 0)) throw new Error(`writing ${fh.path}: nothing written`);
+      off += n;
+    }
+    return fh.path;
+  } catch (e) {
+    await tjs.remove(fh.path).catch(() => undefined);
+    throw fromSystemError(e);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
 }
 
 /** Opens a regular file for reading, with its size; null when it does not exist. stat first:

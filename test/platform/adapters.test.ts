@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodePlatform } from '../../src/platform/node.ts';
@@ -139,6 +139,41 @@ test('txiki: a PATH name is resolved to its absolute path before tjs.spawn; the 
   assert.equal(calls, [[join(dir, 'script-tool'), 'x']]);
   await p.spawner.run(['script-tool']);
   assert.equal(calls[1], [join(dir, 'script-tool')]);
+});
+
+test('txiki: input reaches the program through a private temp file that sh redirects (no stdin pipe), and the file is gone after', async () => {
+  const seen: { args: string[]; mode: number; content: string }[] = [];
+  const t = fakeTjs({
+    env: { PATH: '/usr/bin:/bin', TMPDIR: dir },
+    answer: (args) => {
+      // what the runtime would start, started for real: sh with the file as the program's stdin
+      const file = args[3]!;
+      seen.push({ args, mode: statSync(file).mode & 0o777, content: readFileSync(file, 'utf8') });
+      try {
+        return fakeProcess(execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+      } catch (e) {
+        const f = e as { stdout?: string; status?: number };
+        return fakeProcess(f.stdout ?? '', f.status ?? 1);
+      }
+    },
+  });
+  const p = createTxikiPlatform(t, noSocket);
+  const secret = 'kMJhMfzJ1lY5F6G7mxqk8kUdKo5y5Q1f2M2c+vH3mX0=\n';
+  const r = await p.spawner.run(['wc', '-c'], { input: secret, timeoutMs: 5000 });
+  assert.is(r.stdout.trim(), String(secret.length), 'the program read all of its input and saw its end');
+  assert.is(seen.length, 1);
+  assert.match(seen[0]!.args[0]!, /\/sh$/);
+  assert.equal(seen[0]!.args.slice(1, 3), ['-c', 'exec "$@" < "$0"']);
+  assert.match(seen[0]!.args[3]!, new RegExp(`^${dir}/wanpulse-in-`));
+  assert.match(seen[0]!.args[4]!, /\/wc$/);
+  assert.is(seen[0]!.mode, 0o600, 'readable by root only');
+  assert.is(seen[0]!.content, secret);
+  assert.is(t.spawns[0]!.opts?.stdin, 'ignore', 'no stdin pipe (v26.6.0 never ends one)');
+  assert.not.ok(existsSync(seen[0]!.args[3]!), 'the temp file is removed');
+  // a program that fails: the file goes all the same
+  const bad = await p.spawner.run(['sh', '-c', 'cat >/dev/null; exit 3'], { input: 'x' });
+  assert.is(bad.code, 3);
+  assert.not.ok(existsSync(seen[1]!.args[3]!));
 });
 
 test('txiki: spawn (synchronous) starts only a program checked in the last seconds, and re-checks after exits', async () => {

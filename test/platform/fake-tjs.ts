@@ -27,6 +27,19 @@ export function fakeProcess(stdout: string, code = 0): TjsProcess {
   };
 }
 
+/** txiki.js's FileHandle over a Node one (write at an offset, read → null at the end) */
+function handle(fh: fsp.FileHandle): TjsFileHandle {
+  return {
+    async read(buf, position) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, position ?? null);
+      return bytesRead === 0 ? null : bytesRead;
+    },
+    async write(data, offset) { return (await fh.write(data, 0, data.length, offset ?? null)).bytesWritten; },
+    async sync() { await fh.sync(); },
+    async close() { await fh.close(); },
+  };
+}
+
 export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[]) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[]; gcRuns: { n: number } } {
   const spawns: SpawnCall[] = [];
   const gcRuns = { n: 0 };
@@ -57,17 +70,13 @@ export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: st
     addSignalListener() { /* no signals */ },
     async readFile(path) { return new Uint8Array(await fsp.readFile(path)); },
     async open(path, flags): Promise<TjsFileHandle> {
-      let fh: fsp.FileHandle;
-      try { fh = await fsp.open(path, flags); } catch (e) { throw errno(e); }
-      return {
-        async read(buf, position) {
-          const { bytesRead } = await fh.read(buf, 0, buf.length, position ?? null);
-          return bytesRead === 0 ? null : bytesRead;
-        },
-        async write(data) { return (await fh.write(data)).bytesWritten; },
-        async sync() { await fh.sync(); },
-        async close() { await fh.close(); },
-      };
+      try { return handle(await fsp.open(path, flags)); } catch (e) { throw errno(e); }
+    },
+    async makeTempFile(template) {
+      if (!template.endsWith('XXXXXX')) throw errno({ code: 'EINVAL' });
+      const path = template.slice(0, -6) + Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+      // mkstemp: created exclusively, mode 0600
+      try { return { ...handle(await fsp.open(path, 'wx', 0o600)), path }; } catch (e) { throw errno(e); }
     },
     async rename(a, b) { await fsp.rename(a, b); },
     stat,
