@@ -39,7 +39,8 @@ const STOP_BUDGET_MS = 1800;
 export class Daemon {
   private s!: DaemonState;
   private probers = new Map<string, Prober>();
-  private samplers = new Map<string, CounterSampler>();
+  /** one for every uplink with traffic evidence: one timer, one read of /proc/net/dev */
+  private sampler: CounterSampler | null = null;
   private confirmers = new Map<string, Confirmer>();
   /** the wake-up time armed per uplink (Uplink.wakeAt) */
   private wakes = new Map<string, number>();
@@ -162,7 +163,7 @@ export class Daemon {
     log.info(`${why}: stopping, handing every interface back`);
     p.clock.setTimer(STOP_BUDGET_MS + 150, () => { log.error('stop took too long: exiting anyway'); p.exit(EXIT_OK); });
     for (const t of this.timers) p.clock.clearTimer(t);
-    for (const c of this.samplers.values()) c.stop();
+    this.sampler?.stop();
     for (const c of this.confirmers.values()) c.stop();
     await Promise.all([...this.probers.values()].map((pr) => pr.stop().catch(() => undefined)));
     await withTimeout(p, s.switcher.idle(), 800);
@@ -191,8 +192,7 @@ export class Daemon {
   }
 
   private async stopProber(name: string): Promise<void> {
-    this.samplers.get(name)?.stop();
-    this.samplers.delete(name);
+    this.sampler?.remove(name);
     this.confirmers.get(name)?.stop();
     this.confirmers.delete(name);
     await this.probers.get(name)?.stop();
@@ -211,9 +211,8 @@ export class Daemon {
     prober.start();
     if (!i.health.trafficEvidence) return;
     this.confirmers.set(i.name, new Confirmer(deps, i));
-    const sampler = new CounterSampler(this.p.fs, this.p.clock, i.name, i.device, (e) => this.dispatch(e));
-    this.samplers.set(i.name, sampler);
-    sampler.start();
+    this.sampler ??= new CounterSampler(this.p.fs, this.p.clock, (e) => this.dispatch(e));
+    this.sampler.add(i.name, i.device);
   }
 
   private startMqtt(): void {

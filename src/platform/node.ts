@@ -6,6 +6,7 @@ import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions,
   RunResult, SignalName, Signals, SpawnOptions, Spawner, TimerHandle,
 } from './ports.ts';
+import { RUN_PIPE_GRACE_MS } from './ports.ts';
 import { guarded, lineSplitter } from './lines.ts';
 import { cannotStart, judge, ProgramResolver, type Verdict } from './program.ts';
 import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
@@ -106,12 +107,22 @@ export const nodeSpawner: Spawner = {
       const errDec = new Utf8Decoder();
       child.stdout!.on('data', (b: Buffer) => { stdout += outDec.decode(b, true); });
       child.stderr!.on('data', (b: Buffer) => { stderr += errDec.decode(b, true); });
-      child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err); });
-      child.on('close', (code, signal) => {
+      let grace: NodeJS.Timeout | undefined;
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (settled) return;
+        settled = true;
         if (timer) clearTimeout(timer);
+        if (grace) clearTimeout(grace);
         stdout += outDec.decode(new Uint8Array(0));
         stderr += errDec.decode(new Uint8Array(0));
         resolve({ code, signal, stdout, stderr });
+      };
+      child.on('error', (err) => { if (timer) clearTimeout(timer); if (grace) clearTimeout(grace); settled = true; reject(err); });
+      child.on('close', finish);
+      // exited, but something it started may still hold the pipes: not waited for long
+      child.on('exit', (code, signal) => {
+        grace = setTimeout(() => { child.stdout!.destroy(); child.stderr!.destroy(); finish(code, signal); }, RUN_PIPE_GRACE_MS);
       });
       if (child.pid !== undefined) opts.onStarted?.();
       if (opts.input !== undefined) {
@@ -160,12 +171,12 @@ export const nodeFs: FileSystem = {
     }
   },
   openPolled(path, opts) {
-    // One pread at offset 0 on the open descriptor, synchronously: a sysfs or procfs counter is
+    // preads on the open descriptor (from offset 0 each time), synchronously: a sysfs or procfs counter is
     // made from memory (no disk, no lock that sleeps), and a synchronous read costs one system
     // call where a FileHandle read goes through libuv's thread pool (two thread switches).
     return polledFile<FileHandle>({
       open: async () => (await openRegular(path))?.fh ?? null,
-      read: (fh, buf) => readSync(fh.fd, buf, 0, buf.length, 0),
+      read: (fh, buf, position) => readSync(fh.fd, buf, 0, buf.length, position),
       close: (fh) => fh.close(),
     }, opts?.maxBytes);
   },

@@ -49,6 +49,10 @@ export interface RunResult extends ExitStatus {
   stderr: string;
 }
 
+/** run(): after the program exited, how long output still counts; a process it left behind that
+ *  holds its pipes open (a shell that did not exec) does not hold run() any longer */
+export const RUN_PIPE_GRACE_MS = 500;
+
 export interface RunOptions extends SpawnOptions {
   /** Kill the process (SIGKILL) after this many ms; the result then has signal 'SIGKILL'. */
   timeoutMs?: number;
@@ -86,8 +90,10 @@ export interface ReadOptions {
 export interface PolledFile {
   /** The text as readText gives it; null when it does not exist. A handle that stopped answering
    *  (ENODEV: the device was removed, perhaps recreated) is closed and the path opened again once.
-   *  Rejects with a ReadError like readText (not a regular file, larger than maxBytes). */
-  read(): Promise<string | null>;
+   *  Rejects with a ReadError like readText (not a regular file, larger than maxBytes). A file
+   *  served in pieces (a procfs table) is read piece by piece to its end, or only until `enough`
+   *  holds for the text so far. */
+  read(enough?: (text: string) => boolean): Promise<string | null>;
   /** Closes the handle; read() afterwards answers null. */
   close(): Promise<void>;
 }

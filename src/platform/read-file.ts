@@ -82,7 +82,8 @@ export async function readAllText(read: (buf: Uint8Array) => Promise<number | nu
  *  regular file rejected with a ReadError), read into buf from offset 0 (bytes read), close. */
 export interface PolledOps<H> {
   open(): Promise<H | null>;
-  read(handle: H, buf: Uint8Array): Promise<number> | number;
+  /** reads into buf from file offset `position`; 0 at the end */
+  read(handle: H, buf: Uint8Array, position: number): Promise<number> | number;
   close(handle: H): Promise<void>;
 }
 
@@ -106,16 +107,25 @@ export function polledFile<H>(ops: PolledOps<H>, maxBytes = POLLED_MAX_BYTES): P
     handle = h;
     return h;
   };
-  const text = async (h: H): Promise<string> => {
-    const n = await ops.read(h, buf);
-    if (n > maxBytes) throw tooBig(maxBytes);
-    return decodeUtf8(buf.subarray(0, n));
+  // A procfs table (seq_file) answers a read with at most about a page of whole lines, so the
+  // reads go on at the next offset until one returns nothing, or until `enough` holds for what
+  // came so far (a caller that needs only some lines saves the read that would find the end).
+  const text = async (h: H, enough?: (t: string) => boolean): Promise<string> => {
+    let off = 0;
+    for (let i = 0; i <= maxBytes; i++) {
+      const n = await ops.read(h, buf.subarray(off), off);
+      if (!(n > 0)) break;
+      off += n;
+      if (off > maxBytes) throw tooBig(maxBytes);
+      if (enough && enough(decodeUtf8(buf.subarray(0, off)))) break;
+    }
+    return decodeUtf8(buf.subarray(0, off));
   };
   return {
-    async read() {
+    async read(enough) {
       if (closed) return null;
       if (handle !== null) {
-        try { return await text(handle); } catch { drop(); /* removed (ENODEV) or recreated: open it again */ }
+        try { return await text(handle, enough); } catch { drop(); /* removed (ENODEV) or recreated: open it again */ }
       }
       let h: H | null;
       try { h = await open(); } catch (e) {
@@ -123,7 +133,7 @@ export function polledFile<H>(ops: PolledOps<H>, maxBytes = POLLED_MAX_BYTES): P
         throw fromSystemError(e);
       }
       if (h === null) return null;
-      try { return await text(h); } catch (e) {
+      try { return await text(h, enough); } catch (e) {
         drop();
         throw fromSystemError(e);
       }

@@ -5,6 +5,7 @@ import { guarded, lineSplitter } from './lines.ts';
 import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
+import { RUN_PIPE_GRACE_MS } from './ports.ts';
 import { ProgramResolver, type ProgramFacts } from './program.ts';
 import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
 import type { Tjs, TjsFileHandle, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
@@ -156,9 +157,14 @@ function createSpawner(tjs: Tjs): Spawner {
         if (opts.timeoutMs !== undefined) timer = setTimeout(() => { try { proc.kill('SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs);
         let stdout = '';
         let stderr = '';
-        await Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
+        const pumps = Promise.all([pumpLines(proc.stdout, (t) => { stdout += t; }), pumpLines(proc.stderr, (t) => { stderr += t; })]);
         const st = await proc.wait();
         if (timer) clearTimeout(timer);
+        // exited, but something it started may still hold the pipes (seen: a shell's cat kept
+        // run() for 10 minutes after the timeout's kill): its output is not waited for long
+        let grace: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([pumps, new Promise<void>((r) => { grace = setTimeout(r, RUN_PIPE_GRACE_MS); })]);
+        clearTimeout(grace);
         return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null, stdout, stderr };
       } finally {
         if (inputFile) await tjs.remove(inputFile).catch(() => undefined);
@@ -220,10 +226,10 @@ function createFs(tjs: Tjs): FileSystem {
       }
     },
     openPolled(path, opts) {
-      // txiki.js has no synchronous read: one positional read on the kept handle per call
+      // txiki.js has no synchronous read: positional reads on the kept handle
       return polledFile<TjsFileHandle>({
         open: async () => (await openRegular(tjs, path))?.fh ?? null,
-        read: async (fh, buf) => (await fh.read(buf, 0)) ?? 0,
+        read: async (fh, buf, position) => (await fh.read(buf, position)) ?? 0,
         close: (fh) => fh.close(),
       }, opts?.maxBytes);
     },

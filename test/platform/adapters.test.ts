@@ -176,6 +176,23 @@ test('txiki: input reaches the program through a private temp file that sh redir
   assert.not.ok(existsSync(seen[1]!.args[3]!));
 });
 
+test('run() ends soon after the program exits, though something it left behind holds its pipes', async () => {
+  // node: a real shell whose background sleep keeps stdout open for 23.7 s
+  const t0 = Date.now();
+  const r = await adapters[0]![1].spawner.run(['sh', '-c', 'sleep 23.7 & echo hi'], { timeoutMs: 30_000 });
+  assert.is(r.stdout, 'hi\n');
+  assert.is(r.code, 0);
+  assert.ok(Date.now() - t0 < 5000, `node: ${Date.now() - t0} ms`);
+  execFileSync('pkill', ['-f', '^sleep 23.7$']);
+  // txiki: the process has exited, its stdout never ends
+  const open = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode('partial\n')); } });
+  const t = fakeTjs({ answer: () => ({ ...fakeProcess(''), stdout: open }) });
+  const t1 = Date.now();
+  const x = await createTxikiPlatform(t, noSocket).spawner.run([join(dir, 'script-tool')]);
+  assert.is(x.stdout, 'partial\n');
+  assert.ok(Date.now() - t1 < 5000, `txiki: ${Date.now() - t1} ms`);
+});
+
 test('txiki: spawn (synchronous) starts only a program checked in the last seconds, and re-checks after exits', async () => {
   const t = fakeTjs({ answer: () => fakeProcess('line 1\nline 2\n', 3) });
   const p = createTxikiPlatform(t, noSocket);

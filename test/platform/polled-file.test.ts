@@ -11,7 +11,7 @@ const err = (code: string) => Object.assign(new Error(code), { code });
 /** A file whose text and presence the test sets; handles are numbered, a removed device's old
  *  handles answer ENODEV. */
 function fakeFile() {
-  const f = { text: '1\n' as string | null, opens: 0, reads: 0, open: new Set<number>(), generation: 0, gate: null as Promise<void> | null };
+  const f = { text: '1\n' as string | null, chunk: null as number | null, opens: 0, reads: 0, open: new Set<number>(), generation: 0, gate: null as Promise<void> | null };
   const handles = new Map<number, number>();
   const ops: PolledOps<number> = {
     async open() {
@@ -22,10 +22,10 @@ function fakeFile() {
       f.open.add(h);
       return h;
     },
-    read(h, buf) {
+    read(h, buf, position) {
       f.reads++;
       if (handles.get(h) !== f.generation || f.text === null) throw err('ENODEV');
-      const b = enc.encode(f.text);
+      const b = enc.encode(f.text).subarray(position, position + (f.chunk ?? Infinity));
       const n = Math.min(b.length, buf.length);
       buf.set(b.subarray(0, n));
       return n;
@@ -37,7 +37,7 @@ function fakeFile() {
   return { f, ops, recreate };
 }
 
-test('opened once for many reads: one read per call, no stat/open/close per read', async () => {
+test('opened once for many reads: per call one read and the one that finds the end, no stat/open/close per read', async () => {
   const { f, ops } = fakeFile();
   const p = polledFile(ops);
   for (let i = 0; i < 50; i++) {
@@ -45,7 +45,7 @@ test('opened once for many reads: one read per call, no stat/open/close per read
     assert.is(await p.read(), `${i}\n`);
   }
   assert.is(f.opens, 1);
-  assert.is(f.reads, 50);
+  assert.is(f.reads, 100);
   await p.close();
   assert.is(f.open.size, 0);
 });
@@ -93,6 +93,23 @@ test('closed while its first open is under way: the late handle is closed, read 
   assert.is(f.opens, 1);
   assert.is(f.open.size, 0);
   assert.is(await p.read(), null);
+});
+
+test('a file served in pieces (a procfs table) is read to its end; `enough` stops early', async () => {
+  const { f, ops } = fakeFile();
+  f.text = Array.from({ length: 40 }, (_, i) => `line ${i}\n`).join('');
+  f.chunk = 64;
+  const p = polledFile(ops, 4096);
+  assert.is(await p.read(), f.text);
+  const full = f.reads;
+  assert.is(full, Math.ceil(f.text.length / 64) + 1);
+  f.reads = 0;
+  assert.ok((await p.read((t) => t.includes('line 3\n')))!.startsWith('line 0\nline 1'));
+  assert.is(f.reads, 1, 'the first piece had it');
+  // more than the cap, piece by piece: refused, never cut
+  const { f: f2, ops: ops2 } = fakeFile();
+  f2.text = '123456789\n'; f2.chunk = 3;
+  await polledFile(ops2, 4).read().then(() => assert.unreachable('over the cap'), (e) => assert.instance(e, ReadError));
 });
 
 test('two reads at once share one open', async () => {
