@@ -56,7 +56,8 @@ export const RUN_PIPE_GRACE_MS = 500;
 export interface RunOptions extends SpawnOptions {
   /** Kill the process (SIGKILL) after this many ms; the result then has signal 'SIGKILL'. */
   timeoutMs?: number;
-  /** Written to stdin, which is then closed. */
+  /** Written to stdin, which is then closed (under txiki.js: given as stdin from a private temp
+   *  file by a fixed `sh -c 'exec "$@" < "$0"'`, argv passed as its parameters). */
   input?: string;
   /** Called once the process has been started (after the program check and the fork), before it
    *  ends: lets a caller time the start apart from the run. */
