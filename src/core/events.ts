@@ -13,8 +13,8 @@ export type CoreEvent =
   /** the quick probes of a `confirm` action are done: how many targets answered (null: they could
    *  not be sent) */
   | { kind: 'confirmed'; iface: string; answered: number | null; at: number }
-  /** a reply over the timeout (its probe is, or is about to be, judged lost): the line is slow, not
-   *  dead; `seq` is the probe's sequence number, as in probeResult */
+  /** a reply over the timeout, after its probe's (lost) probeResult: the line is slow, not dead;
+   *  `seq` is the probe's sequence number, as in probeResult */
   | { kind: 'lateReply'; iface: string; target: string; seq: number; rttMs: number; at: number }
   /** the time an uplink asked for (Uplink.wakeAt: an idle line's wait for late replies is over) */
   | { kind: 'wake'; iface: string; at: number }

@@ -84,8 +84,6 @@ export class Uplink {
   /** the probes lost since answeredSentAt, oldest first (bounded): a late reply to one of them
    *  moves the start of the silence past it */
   private lostAfter: LostProbe[] = [];
-  /** late replies that came before their probe was judged lost (keyed by lostKey) */
-  private lateFirst: number[] = [];
   /** the prober's generation: sequence numbers begin again with every (re)start */
   private proberGen = 0;
 
@@ -110,7 +108,6 @@ export class Uplink {
 
   proberStarted(at: number): void {
     this.proberGen++;
-    this.lateFirst.length = 0;
     this.proberAlive = true;
     this.open.clear();
     this.nextSeq = 0;
@@ -142,11 +139,8 @@ export class Uplink {
       this.open.set(seq, round);
     }
     if (round.results[idx] !== undefined) return []; // duplicate line
-    const key = this.lostKey(seq, idx);
-    const lateAlready = rttMs === null ? this.lateFirst.indexOf(key) : -1;
-    if (lateAlready >= 0) this.lateFirst.splice(lateAlready, 1);
-    if (rttMs !== null || lateAlready >= 0) this.answered(sentAt);
-    else this.lost(key, sentAt);
+    if (rttMs !== null) this.answered(sentAt);
+    else this.lost(this.lostKey(seq, idx), sentAt);
     round.results[idx] = rttMs;
     round.filled++;
     round.sentAt = Math.min(round.sentAt, sentAt);
@@ -166,18 +160,16 @@ export class Uplink {
     return out;
   }
 
-  /** A reply that came after its probe's deadline: the line answered that probe, slowly. It is
-   *  evidence of life (TrafficEvidence), and the silence cannot have begun before that probe. */
+  /** A reply that came after its probe's deadline (the prober delivers that probe's lost result
+   *  first): the line answered that probe, slowly. It is evidence of life (TrafficEvidence), and
+   *  the silence cannot have begun before that probe. */
   lateReply(target: string, seq: number, at: number): void {
     this.evidence.lateReply(at);
     const idx = this.targetIndex.get(target);
     if (idx === undefined) return;
     const key = this.lostKey(seq, idx);
     const lost = this.lostAfter.find((l) => l.key === key);
-    if (lost) { this.answered(lost.sentAt); return; }
-    // before its loss was judged (the deadline timer had not fired yet): judged answered then
-    if (this.lateFirst.length >= MAX_LOST) this.lateFirst.shift();
-    this.lateFirst.push(key);
+    if (lost) this.answered(lost.sentAt);
   }
 
   private lostKey(seq: number, idx: number): number {

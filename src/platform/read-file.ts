@@ -112,14 +112,20 @@ export function polledFile<H>(ops: PolledOps<H>, maxBytes = POLLED_MAX_BYTES): P
   // came so far (a caller that needs only some lines saves the read that would find the end).
   const text = async (h: H, enough?: (t: string) => boolean): Promise<string> => {
     let off = 0;
+    // the text last handed to `enough`, decoded once: returned as it is when nothing came after
+    let seen = '';
+    let seenOff = -1;
     for (let i = 0; i <= maxBytes; i++) {
       const n = await ops.read(h, buf.subarray(off), off);
       if (!(n > 0)) break;
       off += n;
       if (off > maxBytes) throw tooBig(maxBytes);
-      if (enough && enough(decodeUtf8(buf.subarray(0, off)))) break;
+      if (!enough) continue;
+      seen = decodeUtf8(buf.subarray(0, off));
+      seenOff = off;
+      if (enough(seen)) break;
     }
-    return decodeUtf8(buf.subarray(0, off));
+    return seenOff === off ? seen : decodeUtf8(buf.subarray(0, off));
   };
   return {
     async read(enough) {

@@ -106,7 +106,6 @@ function createSpawner(tjs: Tjs): Spawner {
         throw err;
       }
       const proc = start(path, argv, opts);
-      const writer = proc.stdin?.getWriter() ?? null;
       let outFn: (l: string) => void = () => undefined;
       let errFn: (l: string) => void = () => undefined;
       const out = lineSplitter(guarded((l: string) => outFn(l)));
@@ -124,11 +123,9 @@ function createSpawner(tjs: Tjs): Spawner {
         onStdoutLine: (fn) => { outFn = fn; },
         onStderrLine: (fn) => { errFn = fn; },
         kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
-        write: async (text) => {
-          if (!writer) throw new Error('stdin is not open');
-          await writer.write(encoder.encode(text));
-        },
-        endInput: () => { void writer?.close().catch(() => undefined); },
+        // a stdin pipe is refused above: there is never one to write to or end
+        write: async () => { throw new Error('stdin is not open'); },
+        endInput: () => undefined,
         exited,
       };
     },

@@ -115,20 +115,24 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
         if (k === 0) feed({ kind: 'proberStarted', iface: 'wg0', at: start });
         targets.forEach((target, j) => {
           const sentAt = t0 + j * spacing;
-          let answered = false;
+          let judged = false;
+          const lost = (at: number) => { judged = true; feed({ kind: 'probeResult', iface: 'wg0', target, seq: k, ok: false, rttMs: null, sentAt, at }); };
           send(sentAt, j, (arrive, rtt) => {
             if (gen !== generation) return;
             if (rtt <= health.timeoutMs) {
-              answered = true;
+              judged = true;
               feed({ kind: 'probeResult', iface: 'wg0', target, seq: k, ok: true, rttMs: rtt, sentAt, at: arrive });
             } else {
+              // as the prober does: over the timeout is lost (at once, if its deadline has not come
+              // yet), and the late reply follows its probe's result
+              if (!judged) lost(arrive);
               feed({ kind: 'lateReply', iface: 'wg0', target, seq: k, rttMs: rtt, at: arrive });
             }
           });
           const deadline = sentAt + health.timeoutMs + GRACE_MS;
           q.push(deadline, () => {
-            if (gen !== generation || answered) return;
-            feed({ kind: 'probeResult', iface: 'wg0', target, seq: k, ok: false, rttMs: null, sentAt, at: deadline });
+            if (gen !== generation || judged) return;
+            lost(deadline);
           });
         });
         round(k + 1);

@@ -93,6 +93,19 @@ test('a reply after its probe was judged lost is reported as a late reply (proof
   assert.equal(late.map((e) => e.kind === 'lateReply' && [e.target, e.rttMs]), [['192.0.2.1', 1400]]);
 });
 
+test('a reply over the timeout before its deadline: the probe\'s lost result first, then the late reply (the core relies on it)', () => {
+  const { clock, spawner, events, prober } = setup();
+  prober.start();
+  const child = spawner.children[0]!;
+  clock.advance(101);
+  child.stdout('192.0.2.1 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)');
+  clock.advance(200);
+  // seq 1 was sent ~200 ms after seq 0; its deadline (timeout + grace) has not come yet
+  child.stdout('192.0.2.1 : [1], 64 bytes, 310 ms (155 avg, 0% loss)');
+  const mine = events.filter((e) => (e.kind === 'probeResult' || e.kind === 'lateReply') && e.target === '192.0.2.1' && e.seq === 1);
+  assert.equal(mine.map((e) => e.kind === 'probeResult' ? `result ${e.ok}` : e.kind), ['result false', 'lateReply']);
+});
+
 test('fping dying is reported (never healthy) and restarted with growing backoff', async () => {
   const { clock, spawner, events, prober, log } = setup();
   prober.start();
