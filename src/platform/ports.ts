@@ -19,17 +19,24 @@ export interface SpawnOptions {
   cwd?: string;
   stdout?: StdioMode;
   stderr?: StdioMode;
-  /** 'pipe': the child's stdin is written with ChildProcess.write (spawn only). Default 'ignore'. */
+  /** 'pipe': the child's stdin is written with ChildProcess.write (spawn only). Default 'ignore'.
+   *  Under txiki.js the pipe is a FIFO in a private temp directory (its own stdin pipes lose every
+   *  write after the first): the child starts a few ms later, and `exited` has `error` when the
+   *  FIFO could not be made. Meant for line protocols whose writer waits for answers (ip -batch):
+   *  a write into a full FIFO whose reader stopped would hold one of the runtime's threads. */
   stdin?: 'pipe' | 'ignore';
 }
 
 export interface ExitStatus {
-  /** null when the process was ended by a signal */
+  /** null when the process was ended by a signal, or never started (see `error`) */
   code: number | null;
   signal: string | null;
+  /** set when the program was never started (txiki.js: its stdin pipe could not be made) */
+  error?: string;
 }
 
 export interface ChildProcess {
+  /** 0 until the process has started (txiki.js with stdin 'pipe': after its FIFO was made) */
   readonly pid: number;
   /** Calls `fn` for every complete line on stdout (without the newline). Set before data flows. */
   onStdoutLine(fn: (line: string) => void): void;

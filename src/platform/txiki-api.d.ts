@@ -74,6 +74,8 @@ export interface Tjs {
   remove(path: string): Promise<void>;
   /** mkstemp: a new file (mode 0600) from a template ending in XXXXXX, opened for writing */
   makeTempFile(template: string): Promise<TjsFileHandle & { readonly path: string }>;
+  /** mkdtemp: a new directory (mode 0700) from a template ending in XXXXXX; resolves to its path */
+  makeTempDir(template: string): Promise<string>;
   readDir(path: string): AsyncIterable<{ name: string }> | Promise<AsyncIterable<{ name: string }>>;
   connect(kind: 'tls', host: string, port: number, opts?: TjsTlsOptions): Promise<TjsOpenedSocket & { close?(): void; opened?: Promise<TjsOpenedSocket> }>;
   exit(code: number): never;

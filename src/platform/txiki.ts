@@ -8,7 +8,7 @@ import type {
 import { RUN_PIPE_GRACE_MS } from './ports.ts';
 import { ProgramResolver, type ProgramFacts } from './program.ts';
 import { DEFAULT_MAX_READ_BYTES, fromSystemError, isMissing, notRegular, polledFile, readAllText } from './read-file.ts';
-import type { Tjs, TjsFileHandle, TjsOpenedSocket, TjsTcpSocketConstructor } from './txiki-api.d.ts';
+import type { Tjs, TjsFileHandle, TjsOpenedSocket, TjsProcess, TjsTcpSocketConstructor } from './txiki-api.d.ts';
 import { Utf8Decoder } from './utf8.ts';
 
 const encoder = new TextEncoder();
@@ -90,13 +90,6 @@ function createSpawner(tjs: Tjs): Spawner {
       // the last few seconds is started. The daemon checks fping before starting probers, and
       // every exit below re-checks it before the restart comes.
       const name = argv[0] ?? '';
-      if (opts.stdin === 'pipe') {
-        // txiki.js v26.6: the promise of a write to a child's stdin never settles, so the stream
-        // delivers the first chunk and no other (checked with ip -batch): refused, never started
-        const err = new Error(`${name}: writing to a child's stdin does not work under txiki.js`) as Error & { code: string };
-        err.code = 'ENOTSUP';
-        throw err;
-      }
       const pathVar = pathOf(opts);
       const path = resolver.fresh(name, pathVar);
       if (path === null) {
@@ -104,6 +97,14 @@ function createSpawner(tjs: Tjs): Spawner {
         const err = new Error(`${name}: not checked yet (checking it now)`) as Error & { code: string };
         err.code = 'EAGAIN';
         throw err;
+      }
+      if (opts.stdin === 'pipe') {
+        return fedChild(tjs, [path, ...argv.slice(1)], {
+          start: (p, a) => start(p, a, { ...opts, stdin: 'ignore' }),
+          run: (a, o) => spawner.run(a, o),
+          sh: () => resolver.forRun('sh', pathVar),
+          recheck: () => recheck(name, pathVar),
+        });
       }
       const proc = start(path, argv, opts);
       let outFn: (l: string) => void = () => undefined;
@@ -123,7 +124,7 @@ function createSpawner(tjs: Tjs): Spawner {
         onStdoutLine: (fn) => { outFn = fn; },
         onStderrLine: (fn) => { errFn = fn; },
         kill: (signal = 'SIGTERM') => { try { proc.kill(signal); } catch { /* already gone */ } },
-        // a stdin pipe is refused above: there is never one to write to or end
+        // stdin 'pipe' is fedChild's: here there is never one to write to or end
         write: async () => { throw new Error('stdin is not open'); },
         endInput: () => undefined,
         exited,
@@ -171,9 +172,122 @@ function createSpawner(tjs: Tjs): Spawner {
   return spawner;
 }
 
+interface FedDeps {
+  /** starts a checked program (path, argv) with stdin ignored, stdout/stderr as asked */
+  start(path: string, argv: string[]): TjsProcess;
+  run: Spawner['run'];
+  /** sh, checked */
+  sh(): Promise<{ path: string } | { error: Error }>;
+  /** checks the program again after it exited (for the restart) */
+  recheck(): void;
+}
+
+const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
+const tempRoot = (tjs: Tjs) => (tjs.env.TMPDIR ?? '/tmp').replace(/\/+$/, '') || '/tmp';
+
+/** A child with a stdin pipe under txiki.js. v26.6.0's own stdin pipe delivers the first write and
+ *  never settles its promise, so every later write waits forever (docs/txiki.md). Instead the child
+ *  reads a FIFO in a private directory (mkdtemp, 0700): `mkfifo -m 600` makes it (one process at
+ *  the start, none per write), the daemon holds it open read-write (an open that never blocks, so
+ *  no thread waits for the child), and `sh -c 'exec "$@" < "$0"' FIFO PROGRAM ARGS` starts the
+ *  program on it; the shell is replaced by the program, so pid and signals are the program's.
+ *  Writes are plain write(2)s on that handle; closing it is the end of input (no other writer).
+ *  The FIFO and its directory are removed as soon as the program shows it runs on it (its first
+ *  line of output) or has ended. */
+function fedChild(tjs: Tjs, argv: string[], d: FedDeps): ChildProcess {
+  let outFn: (l: string) => void = () => undefined;
+  let errFn: (l: string) => void = () => undefined;
+  const out = lineSplitter(guarded((l: string) => outFn(l)));
+  const err = lineSplitter(guarded((l: string) => errFn(l)));
+  let proc: TjsProcess | null = null;
+  let fh: TjsFileHandle | null = null;
+  let dir: string | null = null;
+  let killedBy: string | null = null;
+  let inputEnded = false;
+  let over = false;
+  let writes: Promise<unknown> = Promise.resolve();
+  let removed: Promise<void> | null = null;
+  const cleanup = (): Promise<void> => {
+    if (dir && !removed) removed = tjs.remove(dir).catch(() => undefined);
+    return removed ?? Promise.resolve();
+  };
+  const closeInput = () => {
+    const f = fh;
+    fh = null;
+    if (f) void f.close().catch(() => undefined);
+  };
+  const seen = (fn: (t: string) => void) => (t: string) => { void cleanup(); fn(t); };
+
+  const setup = (async (): Promise<TjsProcess> => {
+    try { dir = await tjs.makeTempDir(`${tempRoot(tjs)}/wanpulse-XXXXXX`); } catch (e) {
+      throw new Error(`cannot make a directory for its input in ${tempRoot(tjs)}: ${fromSystemError(e).message}`);
+    }
+    const fifo = `${dir}/stdin`;
+    let mk: RunResult;
+    try { mk = await d.run(['mkfifo', '-m', '600', fifo], { timeoutMs: 5000 }); } catch (e) {
+      throw new Error(`cannot make its input pipe: ${(e as Error).message}`);
+    }
+    if (mk.code !== 0) throw new Error(`cannot make its input pipe: mkfifo: ${lastLine(mk.stderr) || `exit ${mk.code ?? mk.signal}`}`);
+    try { fh = await tjs.open(fifo, 'r+'); } catch (e) { throw new Error(`cannot open its input pipe: ${fromSystemError(e).message}`); }
+    const sh = await d.sh();
+    if ('error' in sh) throw sh.error;
+    if (killedBy) throw Object.assign(new Error('killed before it started'), { signal: killedBy });
+    proc = d.start(sh.path, ['sh', '-c', 'exec "$@" < "$0"', fifo, ...argv]);
+    return proc;
+  })();
+
+  const exited: Promise<ExitStatus> = setup.then(async (p) => {
+    const pumps = Promise.all([pumpLines(p.stdout, seen((t) => out.push(t))), pumpLines(p.stderr, seen((t) => err.push(t)))]);
+    const st = await p.wait();
+    d.recheck();
+    await pumps;
+    return { code: st.term_signal ? null : st.exit_status, signal: st.term_signal ? String(st.term_signal) : null };
+  }, (e: Error & { signal?: string }) => (e.signal
+    ? { code: null, signal: e.signal }
+    : { code: null, signal: null, error: e.message })).then(async (st) => {
+    over = true;
+    closeInput();
+    await cleanup();
+    out.end();
+    err.end();
+    return st;
+  });
+
+  return {
+    get pid() { return proc?.pid ?? 0; },
+    onStdoutLine: (fn) => { outFn = fn; },
+    onStderrLine: (fn) => { errFn = fn; },
+    kill: (signal = 'SIGTERM') => {
+      if (proc) { try { proc.kill(signal); } catch { /* already gone */ } } else killedBy ??= signal;
+    },
+    write(text) {
+      if (over || inputEnded) return Promise.reject(new Error('stdin is closed'));
+      const bytes = encoder.encode(text);
+      const w = writes.then(async () => {
+        await setup;
+        for (let off = 0, i = 0; off < bytes.length; i++) {
+          if (!fh || over || i > 1000) throw new Error('stdin is closed');
+          const n = await fh.write(bytes.subarray(off));
+          if (!(n > 0)) throw new Error('stdin is closed');
+          off += n;
+        }
+      });
+      writes = w.catch(() => undefined);
+      return w;
+    },
+    endInput() {
+      if (inputEnded) return;
+      inputEnded = true;
+      // after what was written: the child reads to the end, then sees the end of input
+      void writes.then(() => setup).then(closeInput, closeInput);
+    },
+    exited,
+  };
+}
+
 /** Writes `text` to a new private temp file (mode 0600); returns its path. */
 async function writeTempFile(tjs: Tjs, text: string): Promise<string> {
-  const dir = (tjs.env.TMPDIR ?? '/tmp').replace(/\/+$/, '') || '/tmp';
+  const dir = tempRoot(tjs);
   let fh: Awaited<ReturnType<Tjs['makeTempFile']>>;
   try { fh = await tjs.makeTempFile(`${dir}/wanpulse-in-XXXXXX`); } catch (e) { throw fromSystemError(e); }
   try {

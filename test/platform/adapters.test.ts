@@ -6,14 +6,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodePlatform } from '../../src/platform/node.ts';
 import type { Platform } from '../../src/platform/ports.ts';
 import { ReadError } from '../../src/platform/read-file.ts';
 import { createTxikiPlatform, READS_PER_READER } from '../../src/platform/txiki.ts';
-import { fakeProcess, fakeTjs } from './fake-tjs.ts';
+import { fakeProcess, fakeTjs, realProcess } from './fake-tjs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wp-adapters-'));
 const tjs = fakeTjs();
@@ -174,6 +174,52 @@ test('txiki: input reaches the program through a private temp file that sh redir
   const bad = await p.spawner.run(['sh', '-c', 'cat >/dev/null; exit 3'], { input: 'x' });
   assert.is(bad.code, 3);
   assert.not.ok(existsSync(seen[1]!.args[3]!));
+});
+
+test('spawn with a stdin pipe: every write arrives, endInput is the end of input (txiki: through a private FIFO)', async () => {
+  const tmp = mkdtempSync(join(dir, 'fed-'));
+  const t = fakeTjs({ env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp }, answer: (args, o) => realProcess(args, o) });
+  const both: [string, Platform][] = [['node', adapters[0]![1]], ['txiki', createTxikiPlatform(t, noSocket)]];
+  for (const [name, p] of both) {
+    await p.spawner.run(['cat', '--version']); // checked, as the daemon does before a long-lived child
+    const child = p.spawner.spawn(['cat'], { stdin: 'pipe' });
+    const lines: string[] = [];
+    child.onStdoutLine((l) => lines.push(l));
+    // write after write, not waiting in between: v26.6.0's own pipe delivers only the first
+    await Promise.all([1, 2, 3, 4, 5].map((i) => child.write(`line ${i}\n`)));
+    await child.write('x'.repeat(20_000) + '\n');
+    child.endInput();
+    const st = await Promise.race([child.exited, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+    assert.equal(st, { code: 0, signal: null }, `${name}: cat saw the end of its input`);
+    assert.equal(lines.slice(0, 5), ['line 1', 'line 2', 'line 3', 'line 4', 'line 5'], name);
+    assert.is(lines[5]!.length, 20_000, name);
+    assert.ok(child.pid > 0, name);
+    await child.write('late\n').then(() => assert.unreachable(`${name}: a write after the end`), (e: Error) => assert.match(e.message, /closed|not open|EPIPE|write after end/i));
+  }
+  assert.equal(readdirSync(tmp), [], 'txiki: no FIFO left');
+  const sh = t.spawns.find((s) => s.args[2] === 'exec "$@" < "$0"')!;
+  assert.match(sh.args[3]!, new RegExp(`^${tmp}/wanpulse-[^/]+/stdin$`));
+  assert.is(sh.opts?.stdin, 'ignore', 'never a stdin pipe of txiki.js itself');
+
+  // killed before it could start (its FIFO still being made): it never starts
+  const p = both[1]![1];
+  const before = t.spawns.length;
+  const early = p.spawner.spawn(['cat'], { stdin: 'pipe' });
+  early.kill('SIGTERM');
+  assert.equal(await early.exited, { code: null, signal: 'SIGTERM' });
+  assert.not.ok(t.spawns.slice(before).some((s) => s.args[2] === 'exec "$@" < "$0"'), 'not started');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(readdirSync(tmp), []);
+
+  // no writable temp root: exited says why, nothing started
+  const t2 = fakeTjs({ env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: join(dir, 'no-such-dir') }, answer: (args, o) => realProcess(args, o) });
+  const p2 = createTxikiPlatform(t2, noSocket);
+  await p2.spawner.run(['cat', '--version']);
+  const c2 = p2.spawner.spawn(['cat'], { stdin: 'pipe' });
+  const st2 = await c2.exited;
+  assert.is(st2.code, null);
+  assert.match(st2.error ?? '', /cannot make a directory for its input in .*no-such-dir/);
+  await c2.write('x\n').then(() => assert.unreachable('write to a child that never started'), () => undefined);
 });
 
 test('run() ends soon after the program exits, though something it left behind holds its pipes', async () => {

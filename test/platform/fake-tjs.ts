@@ -2,7 +2,9 @@
 // cannot be installed here). Files are the real filesystem, seen through the shapes txiki.js v26
 // returns (stat getters, FileHandle.read → null at the end); spawn records every call and starts
 // nothing, and throws ENOENT like the runtime does, so a test can prove it was never reached.
+import { spawn as nodeSpawn } from 'node:child_process';
 import * as fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { Tjs, TjsFileHandle, TjsProcess, TjsSpawnOptions, TjsStat } from '../../src/platform/txiki-api.d.ts';
 
 export interface SpawnCall { args: string[]; opts?: TjsSpawnOptions }
@@ -27,6 +29,25 @@ export function fakeProcess(stdout: string, code = 0): TjsProcess {
   };
 }
 
+/** A real process started the way tjs.spawn would (stdin never a pipe: the adapter asks for none),
+ *  its output as web streams. */
+export function realProcess(args: string[], o?: TjsSpawnOptions): TjsProcess {
+  const mode = (m: string | undefined) => (m === 'ignore' ? 'ignore' : m === 'inherit' ? 'inherit' : 'pipe');
+  const child = nodeSpawn(args[0]!, args.slice(1), { env: o?.env, cwd: o?.cwd, stdio: ['ignore', mode(o?.stdout), mode(o?.stderr)] });
+  const exit = new Promise<{ exit_status: number; term_signal: string | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ exit_status: code ?? 0, term_signal: signal }));
+  });
+  const web = (r: Readable | null) => (r ? (Readable.toWeb(r) as unknown as ReadableStream<Uint8Array>) : null);
+  return {
+    pid: child.pid ?? 0,
+    stdout: web(child.stdout),
+    stderr: web(child.stderr),
+    stdin: null,
+    kill(signal) { child.kill((signal ?? 'SIGTERM') as NodeJS.Signals); },
+    wait: () => exit,
+  };
+}
+
 /** txiki.js's FileHandle over a Node one (write at an offset, read → null at the end) */
 function handle(fh: fsp.FileHandle): TjsFileHandle {
   return {
@@ -40,7 +61,7 @@ function handle(fh: fsp.FileHandle): TjsFileHandle {
   };
 }
 
-export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[]) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[]; gcRuns: { n: number } } {
+export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: string[], o?: TjsSpawnOptions) => TjsProcess } = {}): Tjs & { spawns: SpawnCall[]; gcRuns: { n: number } } {
   const spawns: SpawnCall[] = [];
   const gcRuns = { n: 0 };
   const stat = async (path: string): Promise<TjsStat> => {
@@ -61,7 +82,7 @@ export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: st
     system: { uptime: 100 },
     spawn(args, o) {
       spawns.push({ args: [...args], opts: o });
-      if (opts.answer) return opts.answer(args);
+      if (opts.answer) return opts.answer(args, o);
       const err = new Error('') as Error & { code: string };
       err.code = 'ENOENT';
       throw err;
@@ -77,6 +98,10 @@ export function fakeTjs(opts: { env?: Record<string, string>; answer?: (args: st
       const path = template.slice(0, -6) + Math.random().toString(36).slice(2, 8).padEnd(6, '0');
       // mkstemp: created exclusively, mode 0600
       try { return { ...handle(await fsp.open(path, 'wx', 0o600)), path }; } catch (e) { throw errno(e); }
+    },
+    async makeTempDir(template) {
+      if (!template.endsWith('XXXXXX')) throw errno({ code: 'EINVAL' });
+      try { return await fsp.mkdtemp(template.slice(0, -6)); } catch (e) { throw errno(e); }
     },
     async rename(a, b) { await fsp.rename(a, b); },
     stat,

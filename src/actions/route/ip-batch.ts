@@ -146,12 +146,6 @@ class BatchChild {
     } catch (e) {
       const err = e as Error & { code?: string };
       if (err.code === 'EAGAIN') return 'again';
-      if (err.code === 'ENOTSUP') {
-        // the runtime cannot feed a child's stdin (txiki.js v26): ip is spawned per change
-        this.givenUp = true;
-        this.d.log.info(`route: ${err.message}: spawning ip per route change`);
-        return 'failed';
-      }
       this.failed(`cannot start ${this.d.ipPath} -batch: ${err.message}`, false);
       return 'failed';
     }
@@ -168,7 +162,7 @@ class BatchChild {
       this.ready = false;
       this.settle(null);
       if (this.stopped) return;
-      this.failed(`${this.d.ipPath} -batch ${st.signal ? `killed by ${st.signal}` : `exited with status ${st.code}`}`, wasReady);
+      this.failed(st.error ? `cannot start ${this.d.ipPath} -batch: ${st.error}` : `${this.d.ipPath} -batch ${st.signal ? `killed by ${st.signal}` : `exited with status ${st.code}`}`, wasReady);
     });
     return 'started';
   }
