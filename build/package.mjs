@@ -98,7 +98,9 @@ export function readFeed(feedDir) {
     if (!(macro in MODE_OF) || words.length !== 3) fail(`cannot read install line: ${line.trim()}`);
     let to = dest(words[2]);
     if (to.endsWith('/')) to += words[1].split('/').pop();
-    const from = words[1] === '$(PKG_BUILD_DIR)/wanpulse.js' ? { bundle: true } : { path: join(feedDir, words[1]) };
+    // the bundle and the chunks built beside it (build/bundle.mjs) come from the bundle's directory
+    const built = /^\$\(PKG_BUILD_DIR\)\/(wanpulse(?:-[a-z]+)?\.js)$/.exec(words[1])?.[1];
+    const from = built === 'wanpulse.js' ? { bundle: true } : built ? { chunk: built } : { path: join(feedDir, words[1]) };
     pkg.files.push({ from, to, mode: MODE_OF[macro] });
   }
   for (const [k, v] of Object.entries(pkg)) if (v === null) fail(`${path}: ${k} is not set`);
@@ -297,23 +299,29 @@ function main() {
     console.log(`package: copied the bundle to ${to} for the OpenWrt SDK`);
   }
 
-  // `wanpulse setup` and the Node.js adapter are their own files beside the bundle
-  // (build/bundle.mjs): the first loaded only by that command, the second only under Node.js (the
-  // launcher's fallback when there is no tjs)
+  // `wanpulse setup`, `wanpulse status` and the Node.js adapter are their own files beside the
+  // bundle (build/bundle.mjs): the first two loaded only by their command, the third only under
+  // Node.js (the launcher's fallback when there is no tjs)
   const bundleTo = pkg.files.find((f) => f.from.bundle)?.to;
-  for (const [chunk, what] of [['wanpulse-setup.js', 'no `wanpulse setup`'], ['wanpulse-node.js', 'no Node.js fallback']]) {
-    const from = join(dirname(bundle), chunk);
-    if (bundleTo && !pkg.files.some((f) => f.to.endsWith(`/${chunk}`))) {
-      if (existsSync(from)) pkg.files.push({ from: { path: from }, to: join(dirname(bundleTo), chunk), mode: 0o644 });
-      else if (!opts.bundle) fail(`${from} not found (it is built with the bundle)`);
-      else console.warn(`package: no ${chunk} beside ${bundle}: this package has ${what}`);
-    }
-    if (opts.feed && existsSync(from)) {
-      const to = join(opts.feedDir, `files/usr/share/wanpulse/${chunk}`);
-      copyFileSync(from, to);
-      console.log(`package: copied ${chunk} to ${to} for the OpenWrt SDK`);
-    }
+  const chunkFrom = (chunk) => join(dirname(bundle), chunk);
+  // the Makefile installs setup and status always, the Node.js adapter when it was built
+  if (bundleTo && !pkg.files.some((f) => f.from.chunk === 'wanpulse-node.js')) {
+    pkg.files.push({ from: { chunk: 'wanpulse-node.js', optional: true }, to: join(dirname(bundleTo), 'wanpulse-node.js'), mode: 0o644 });
   }
+  const what = { 'wanpulse-setup.js': 'no `wanpulse setup`', 'wanpulse-status.js': 'no `wanpulse status`', 'wanpulse-node.js': 'no Node.js fallback' };
+  pkg.files = pkg.files.filter((f) => {
+    if (!f.from.chunk) return true;
+    const from = chunkFrom(f.from.chunk);
+    if (opts.feed && existsSync(from)) {
+      const to = join(opts.feedDir, `files/usr/share/wanpulse/${f.from.chunk}`);
+      copyFileSync(from, to);
+      console.log(`package: copied ${f.from.chunk} to ${to} for the OpenWrt SDK`);
+    }
+    if (existsSync(from)) { f.from = { path: from }; return true; }
+    if (!opts.bundle && !f.from.optional) fail(`${from} not found (it is built with the bundle)`);
+    console.warn(`package: no ${f.from.chunk} beside ${bundle}: this package has ${what[f.from.chunk] ?? 'less'}`);
+    return false;
+  });
 
   const mtimeS = sourceEpochS();
   const files = pkg.files.map((f) => {

@@ -6,9 +6,6 @@ import { makeLog } from './platform/log.ts';
 import type { Platform } from './platform/ports.ts';
 import type { Config } from './config/types.ts';
 import { DEFAULT_GLOBAL, DEFAULT_MQTT } from './config/defaults.ts';
-import { fromSystemError } from './platform/read-file.ts';
-import { parseSnapshot } from './status/parse.ts';
-import { renderStatus } from './status/render.ts';
 import { VERSION } from './version.ts';
 import { parseArgs, USAGE } from './cli-args.ts';
 
@@ -28,15 +25,9 @@ export async function cli(p: Platform): Promise<number | undefined> {
     case 'run':
       return new Daemon(p, log, { configDir: parsed.configDir, runDir: parsed.runDir }).start();
     case 'status': {
-      const path = `${parsed.runDir}/status.json`;
-      let text: string | null;
-      try { text = await p.fs.readText(path); } catch (e) { err(`wanpulse: the status file ${path} cannot be read: ${fromSystemError(e).message}`); return 3; }
-      if (text === null) { err(`wanpulse: no status at ${path}: is the daemon running? (service wanpulse status; logread -e wanpulse)`); return 3; }
-      const parsedStatus = parseSnapshot(text);
-      if ('error' in parsedStatus) { err(`wanpulse: the status file ${path} ${parsedStatus.error}: is another wanpulse version running? (restart it: service wanpulse restart)`); return 3; }
-      if (parsed.json) { out(text.trimEnd()); return EXIT_OK; }
-      out(renderStatus(parsedStatus.snap, p.clock.wallMs()));
-      return EXIT_OK;
+      // a chunk of its own (dist/wanpulse-status.js), like setup
+      const { runStatus } = await import('./status/command.ts');
+      return runStatus(p, parsed.runDir, parsed.json, out, err);
     }
     case 'check-config': {
       // no spawner: checking must not depend on ubus/netifd being up

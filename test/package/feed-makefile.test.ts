@@ -16,6 +16,9 @@ const makefile = readFileSync(join(feedDir, 'Makefile'), 'utf8');
 const tmp = mkdtempSync(join(tmpdir(), `wanpulse-feed-${process.pid}-`));
 const stub = join(tmp, 'stub.js');
 writeFileSync(stub, 'console.log("stub bundle");\n');
+// the chunks the bundle imports on demand, built beside it
+const CHUNKS = ['wanpulse-setup.js', 'wanpulse-status.js', 'wanpulse-node.js'];
+for (const c of CHUNKS) writeFileSync(join(tmp, c), `export const chunk = ${JSON.stringify(c)};\n`);
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -86,6 +89,7 @@ test('the SDK install section and the .ipk install the same files with the same 
   const r = run('make', ['-s', '-C', feedDir, `TOPDIR=${top}`, `DESTDIR=${dest}`, `WANPULSE_BUNDLE=${stub}`, 'install-root']);
   assert.is(r.code, 0, r.err + r.out);
   assert.is(readFileSync(join(dest, 'usr/share/wanpulse/wanpulse.js'), 'utf8'), readFileSync(stub, 'utf8'));
+  for (const c of CHUNKS) assert.is(readFileSync(join(dest, 'usr/share/wanpulse', c), 'utf8'), readFileSync(join(tmp, c), 'utf8'), c);
 
   const out = join(tmp, 'ipk');
   const b = run(process.execPath, [join(root, 'build/package.mjs'), '--bundle', stub, '--out', out]);
@@ -96,6 +100,18 @@ test('the SDK install section and the .ipk install the same files with the same 
   assert.is(run('sh', ['-c', `tar -xzOf '${ipk}' ./data.tar.gz | tar -xzf - -C '${unpacked}'`]).code, 0);
   assert.equal(tree(unpacked), tree(dest));
   assert.ok(tree(dest).includes('etc/config/wanpulse 600'));
+  for (const c of CHUNKS) assert.ok(tree(dest).includes(`usr/share/wanpulse/${c} 644`), c);
+});
+
+test('a bundle without the chunks it imports (setup, status) stops the SDK build, naming the missing one', () => {
+  const top = fakeSdk();
+  const lone = join(tmp, 'lone');
+  mkdirSync(lone, { recursive: true });
+  writeFileSync(join(lone, 'wanpulse.js'), 'console.log("stub bundle");\n');
+  writeFileSync(join(lone, 'wanpulse-setup.js'), 'export {};\n');
+  const r = run('make', ['-s', '-C', feedDir, `TOPDIR=${top}`, `DESTDIR=${join(tmp, 'lone-root')}`, `WANPULSE_BUNDLE=${join(lone, 'wanpulse.js')}`, 'install-root']);
+  assert.is.not(r.code, 0);
+  assert.match(r.err, /wanpulse-status\.js is missing: it is built beside the bundle/);
 });
 
 test('without a bundle the SDK build stops and says how to provide one', () => {

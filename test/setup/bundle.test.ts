@@ -1,5 +1,5 @@
-// The daemon's bundle stays lean: setup is its own file, loaded only when `wanpulse setup`
-// runs. Then the built setup file does a dry run on the real file system with the real `wg`:
+// The daemon's bundle stays lean: setup and status are their own files, loaded only when
+// `wanpulse setup` or `wanpulse status` runs. Then the built setup file does a dry run on the real file system with the real `wg`:
 // key files 0600 in a 0700 directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -27,6 +27,21 @@ test('build: the daemon bundle is within budget and names the setup file only as
   }
 });
 
+test('`wanpulse status` is its own chunk too, loaded on demand', () => {
+  const daemon = readFileSync(join(root, 'dist/wanpulse.js'), 'utf8');
+  assert.match(daemon, /import\("\.\/wanpulse-status\.js"\)/);
+  const dir = mkdtempSync(join(tmpdir(), 'wpstatus-'));
+  try {
+    const missing = spawnSync(process.execPath, [join(root, 'dist/wanpulse.js'), 'status', '--run-dir', dir], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(missing.status, 3, missing.stderr);
+    assert.match(missing.stderr, /no status at .*status\.json: is the daemon running\?/);
+    writeFileSync(join(dir, 'status.json'), '{"version":1,"uplinks":[{"iface":7}]}\n');
+    const odd = spawnSync(process.execPath, [join(root, 'dist/wanpulse.js'), 'status', '--run-dir', dir], { encoding: 'utf8', timeout: 20_000 });
+    assert.is(odd.status, 3);
+    assert.match(odd.stderr, /has an unexpected shape/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('the bundle loads setup on demand: `wanpulse setup --help`', () => {
   const r = spawnSync(process.execPath, [join(root, 'dist/wanpulse.js'), 'setup', '--help'], { encoding: 'utf8', timeout: 20_000 });
   assert.is(r.status, 0, r.stderr);
@@ -42,6 +57,7 @@ test('the .ipk ships the setup file beside the bundle', () => {
     assert.is(ipk.status, 0, ipk.stderr);
     assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse\.js$/m);
     assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse-setup\.js$/m);
+    assert.match(ipk.stdout, /^\.\/usr\/share\/wanpulse\/wanpulse-status\.js$/m);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
