@@ -10,7 +10,7 @@ import { DEFAULT_LAB_HEALTH, ROOT, buildBundle, daemonRuntime, rssKb, waitStatus
 import { failoverFloors, type Profile } from '../lab/floors.ts';
 import { installProbeCounters } from '../lab/probe-count.ts';
 import type { FaultName } from '../lab/scenario.ts';
-import { DEFAULT_SCENARIO_OPTIONS, SCENARIO_NAMES, UNDER_TEST, runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from '../lab/scenarios.ts';
+import { DEFAULT_SCENARIO_OPTIONS, SCENARIO_NAMES, SETTLE_MS, UNDER_TEST, runScenario, type ScenarioName, type ScenarioOptions, type ScenarioResult } from '../lab/scenarios.ts';
 import { startSession, stopSession, type Session } from '../lab/session.ts';
 import { preflight } from '../lab/topology.ts';
 import { markdown, summaries } from './table.ts';
@@ -25,6 +25,7 @@ const USAGE = `usage: npm run bench [-- options]
   --loss-s N        seconds of each loss scenario (default ${DEFAULT_SCENARIO_OPTIONS.lossMs / 1000}; 3600 for the issue's hour)
   --upload-s N      seconds of the saturated upload (default ${DEFAULT_SCENARIO_OPTIONS.uploadMs / 1000})
   --spike-s N       seconds the RTT spike is held after its ramp (default ${DEFAULT_SCENARIO_OPTIONS.spikeMs / 1000})
+  --steady-s N      seconds of steady-traffic, a flow on a healthy uplink (default ${DEFAULT_SCENARIO_OPTIONS.steadyMs / 1000})
   --no-loss         leave out the loss scenarios
   --json FILE       write every figure there (default test/bench/results/latest.json)`;
 
@@ -61,7 +62,8 @@ function parse(argv: string[]): Parsed {
   return {
     scenarios, profiles: p ? [p] : ['evidence', 'baseline'], json: arg(argv, '--json'),
     o: { ...DEFAULT_SCENARIO_OPTIONS, runs, fault, lossMs: seconds(argv, '--loss-s', DEFAULT_SCENARIO_OPTIONS.lossMs),
-      uploadMs: seconds(argv, '--upload-s', DEFAULT_SCENARIO_OPTIONS.uploadMs), spikeMs: seconds(argv, '--spike-s', DEFAULT_SCENARIO_OPTIONS.spikeMs) },
+      uploadMs: seconds(argv, '--upload-s', DEFAULT_SCENARIO_OPTIONS.uploadMs), spikeMs: seconds(argv, '--spike-s', DEFAULT_SCENARIO_OPTIONS.spikeMs),
+      steadyMs: seconds(argv, '--steady-s', DEFAULT_SCENARIO_OPTIONS.steadyMs) },
   };
 }
 
@@ -69,7 +71,9 @@ const r0 = (v: number | null | undefined) => (v === null || v === undefined ? '�
 
 /** One line per finished scenario, as the bench goes. */
 function brief(r: ScenarioResult): string {
-  const probes = `probes/s under test ${r.probes.steady.perUplink[UNDER_TEST]?.requestsPerS.toFixed(1) ?? '–'}, CPU ${r.cpuPct.toFixed(2)} %`;
+  const settled = r.probes.settled?.perUplink[UNDER_TEST]?.requestsPerS;
+  const slow = r.endurance?.probing ? `, probing slow ${Math.round(r.endurance.probing.slowShare * 100)} % of the time (first after ${r0(r.endurance.probing.firstSlowMs)} ms)` : '';
+  const probes = `probes/s under test ${r.probes.steady.perUplink[UNDER_TEST]?.requestsPerS.toFixed(1) ?? '–'}${settled === undefined ? '' : ` (${settled.toFixed(2)} from ${SETTLE_MS / 1000} s on)`}${slow}, CPU ${r.cpuPct.toFixed(2)} %`;
   if (r.endurance) {
     const e = r.endurance;
     const q = e.queue ? `, queue median ${r0(e.queue.medianMs)} ms max ${r0(e.queue.maxMs)} ms` : '';

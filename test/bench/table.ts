@@ -2,7 +2,7 @@
 // and the target. Pure (results in, text out), so the table can change without touching the runs.
 // A new failover figure is one entry in FIGURES.
 import type { FailoverFloors, Profile, Range } from '../lab/floors.ts';
-import { OTHER, UNDER_TEST, type FailoverRun, type ScenarioName, type ScenarioResult } from '../lab/scenarios.ts';
+import { OTHER, SETTLE_MS, UNDER_TEST, type FailoverRun, type ScenarioName, type ScenarioResult } from '../lab/scenarios.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface TableContext {
@@ -54,7 +54,7 @@ export function summaries(results: ScenarioResult[]): FigureSummaries {
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)}`);
 const triple = (s: Summary | undefined) => (s && s.n ? `${ms(s.median)} / ${ms(s.p95)} / ${ms(s.max)}` : '–');
 const floorText = (r: Range | undefined) => (r ? `${Math.round(r.min)}–${Math.round(r.max)} (${Math.round(r.median)})` : '–');
-const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+const rate = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(2));
 
 function find(results: ScenarioResult[], name: ScenarioName, p: Profile): ScenarioResult | undefined {
   return results.find((r) => r.scenario === name && r.profile === p);
@@ -82,8 +82,8 @@ function enduranceTable(results: ScenarioResult[], profiles: Profile[]): string[
   const names = [...new Set(results.filter((r) => r.endurance).map((r) => r.scenario))];
   if (!names.length) return [];
   const lines = [
-    `| working but bad uplink | ${profiles.map((p) => `${p}: offline (false failovers) / degraded in s`).join(' | ')} | queueing delay median / max (share ≥ 1 s), upload kbit/s, lowest packets/s back (ACKs) | target |`,
-    `|${'---|'.repeat(3 + profiles.length)}`,
+    `| working but bad uplink | ${profiles.map((p) => `${p}: offline (false failovers) / degraded in s`).join(' | ')} | queueing delay median / max (share ≥ 1 s), upload kbit/s, lowest packets/s back (ACKs) | ${profiles.map((p) => `${p}: probing slow (share of status polls; first after)`).join(' | ')} | target |`,
+    `|${'---|'.repeat(3 + 2 * profiles.length)}`,
   ];
   for (const name of names) {
     const cells = profiles.map((p) => {
@@ -97,8 +97,12 @@ function enduranceTable(results: ScenarioResult[], profiles: Profile[]): string[
       const u = e.upload;
       return `${p}: ${ms(q.medianMs)} / ${ms(q.maxMs)} ms (${Math.round(q.shareAtLeast1s * 100)} %)${u ? `, ${Math.round(u.kbitPerS)} kbit/s` : ''}, ${q.backMinPerS === null ? '–' : q.backMinPerS.toFixed(0)}/s`;
     }).filter(Boolean).join('; ');
+    const slow = profiles.map((p) => {
+      const w = find(results, name, p)?.endurance?.probing;
+      return w && w.polls ? `${Math.round(w.slowShare * 100)} % (${w.firstSlowMs === null ? 'never' : `${(w.firstSlowMs / 1000).toFixed(1)} s`})` : '–';
+    });
     const target = name === 'saturated-upload' ? '0 offline, queue ≥ 1 s' : '0 offline';
-    lines.push(`| ${name} | ${cells.join(' | ')} | ${extra || '–'} | ${target} |`);
+    lines.push(`| ${name} | ${cells.join(' | ')} | ${extra || '–'} | ${slow.join(' | ')} | ${target} |`);
   }
   return lines;
 }
@@ -107,15 +111,16 @@ function probeTable(results: ScenarioResult[], ctx: TableContext): string[] {
   if (!results.length) return [];
   const today = (ctx.targetsPerUplink * 1000) / ctx.intervalMs;
   const lines = [
-    `| scenario | profile | probes/s, uplink under test | probes/s, other uplink | probes/s wg1 / wg2, whole scenario | daemon CPU (% of one core) | target |`,
-    '|---|---|---|---|---|---|---|',
+    `| scenario | profile | probes/s, uplink under test | the same from ${SETTLE_MS / 1000} s after the traffic started | probes/s, other uplink | probes/s wg1 / wg2, whole scenario | daemon CPU (% of one core) | target |`,
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const st = r.probes.steady.perUplink;
     const wh = r.probes.whole.perUplink;
-    const busy = r.scenario === 'cut-busy' || r.scenario === 'saturated-upload' || r.scenario === 'cut-under-load' || r.scenario.startsWith('oneway');
+    const busy = r.scenario === 'cut-busy' || r.scenario === 'saturated-upload' || r.scenario === 'cut-under-load' || r.scenario === 'steady-traffic' || r.scenario.startsWith('oneway');
     const target = busy ? 'under test ≤ 1/s (user traffic flows)' : `≤ ${today.toFixed(0)}/s (today's idle rate)`;
-    lines.push(`| ${r.scenario} | ${r.profile} | ${rate(st[UNDER_TEST]?.requestsPerS)} | ${rate(st[OTHER]?.requestsPerS)} | ${rate(wh.wg1?.requestsPerS)} / ${rate(wh.wg2?.requestsPerS)} | ${r.cpuPct.toFixed(2)} % | ${target} |`);
+    const settled = r.probes.settled?.perUplink[UNDER_TEST]?.requestsPerS;
+    lines.push(`| ${r.scenario} | ${r.profile} | ${rate(st[UNDER_TEST]?.requestsPerS)} | ${settled === undefined ? '–' : settled.toFixed(2)} | ${rate(st[OTHER]?.requestsPerS)} | ${rate(wh.wg1?.requestsPerS)} / ${rate(wh.wg2?.requestsPerS)} | ${r.cpuPct.toFixed(2)} % | ${target} |`);
   }
   return lines;
 }

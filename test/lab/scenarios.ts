@@ -11,12 +11,13 @@ import { failoverFloors, type FailoverFloors, type Profile } from './floors.ts';
 import { probeRates, readProbeCounters, type ProbeCount } from './probe-count.ts';
 import { failover, type FailoverResult, type FaultName } from './scenario.ts';
 import type { Session } from './session.ts';
+import { SLOW_REENTER_MS } from '../../src/core/uplink.ts';
 import { sleep } from './sh.ts';
 import type { Uplink } from './topology.ts';
 import { startClient, type TrafficClient } from './traffic.ts';
 
 export const SCENARIO_NAMES = ['cut-idle', 'cut-busy', 'saturated-upload', 'rtt-spike', 'cut-under-load',
-  'oneway-up', 'oneway-down', 'loss-5-oneway', 'loss-2-both'] as const;
+  'oneway-up', 'oneway-down', 'steady-traffic', 'loss-5-oneway', 'loss-2-both'] as const;
 export type ScenarioName = typeof SCENARIO_NAMES[number];
 
 export interface ScenarioOptions {
@@ -37,14 +38,20 @@ export interface ScenarioOptions {
   queueMs: number;
   /** the upload's own pace (more than the line takes) */
   uploadKbit: number;
+  /** length of steady-traffic (a 10 ms UDP stream and a TCP flow on a healthy uplink) */
+  steadyMs: number;
   log: (line: string) => void;
   stopped: () => boolean;
 }
 
 export const DEFAULT_SCENARIO_OPTIONS: Omit<ScenarioOptions, 'log' | 'stopped'> = {
   runs: 20, fault: 'cut', lossMs: 120_000, uploadMs: 60_000, spikeMs: 30_000, spikeRampMs: 2000, spikeRttMs: 800,
-  rateKbit: 2000, queueMs: 2000, uploadKbit: 3000,
+  rateKbit: 2000, queueMs: 2000, uploadKbit: 3000, steadyMs: 60_000,
 };
+
+/** probes/s are also counted from this long after the start of a period of traffic (`settled`):
+ *  the uplink starts at the idle rate and slows down once its traffic has lasted 1 s */
+export const SETTLE_MS = 5000;
 
 /** the uplink a scenario's fault and traffic are on, and the other one, in ProbeWindow.perUplink */
 export const UNDER_TEST = 'under test';
@@ -92,6 +99,9 @@ export interface EnduranceResult {
   transitions: TransitionEvent[];
   queue?: QueueFigures;
   upload?: UploadFigures;
+  /** the uplink's probing as the status file showed it, polled once a second over the period:
+   *  the share of polls with `slow` probing, and when it was first seen slow (ms from the start) */
+  probing?: { polls: number; slowShare: number; firstSlowMs: number | null };
 }
 
 export interface FailoverRun extends FailoverResult {
@@ -110,8 +120,9 @@ export interface ScenarioResult {
   cpuSeconds: number;
   /** percent of one core over the scenario */
   cpuPct: number;
-  /** probes/s per uplink while the scenario's traffic or fault was on (`steady`) and overall */
-  probes: { steady: ProbeWindow; whole: ProbeWindow };
+  /** probes/s per uplink while the scenario's traffic or fault was on (`steady`), from SETTLE_MS
+   *  after its start (`settled`, the periods of traffic only) and overall */
+  probes: { steady: ProbeWindow; settled?: ProbeWindow; whole: ProbeWindow };
   /** the uplink the fault or traffic is on (for the failovers: alternating, the first one) */
   uplink: string;
   floors?: FailoverFloors;
@@ -213,12 +224,29 @@ function uploadFigures(client: TrafficClient, from: number, to: number): UploadF
 }
 
 /** Holds the period (status polled once a second), bounded by time and count. */
-async function hold(s: Session, o: ScenarioOptions, ms: number): Promise<void> {
+async function hold(s: Session, o: ScenarioOptions, ms: number, onPoll?: () => void): Promise<void> {
   const end = Date.now() + ms;
   for (let i = 0; i < Math.ceil(ms / 1000) + 1 && Date.now() < end && !o.stopped(); i++) {
     await sleep(Math.min(1000, Math.max(0, end - Date.now())));
     s.status.poll();
+    onPoll?.();
   }
+}
+
+/** Counts, at every status poll, whether `iface` is probed slowly. */
+function probingWatch(s: Session, iface: string, from: number) {
+  let polls = 0;
+  let slow = 0;
+  let firstSlowMs: number | null = null;
+  return {
+    poll() {
+      const u = s.status.latest?.uplinks.find((x) => x.iface === iface);
+      if (!u) return;
+      polls++;
+      if (u.probing === 'slow') { slow++; firstSlowMs ??= Date.now() - from; }
+    },
+    result: () => ({ polls, slowShare: polls ? slow / polls : 0, firstSlowMs }),
+  };
 }
 
 type Traffic = 'idle' | 'busy' | 'saturated';
@@ -286,17 +314,26 @@ async function failovers(s: Session, o: ScenarioOptions, fault: FaultName, traff
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v)}`);
 
-/** A working but bad uplink for a period: offline is a false failover, degraded is fine. */
-async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, steady: ProbeMeter): Promise<EnduranceResult> {
+/** A working but bad uplink for a period: offline is a false failover, degraded is fine.
+ *  steady-traffic is the control: a healthy uplink carrying a flow, where slow probing should
+ *  hold the probe rate to one packet per second. */
+async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, steady: ProbeMeter, settled: ProbeMeter): Promise<EnduranceResult> {
   const lab = s.lab;
   const up = lab.uplinks[0];
-  let f: ActiveFault;
+  let f: ActiveFault | null = null;
   let client: TrafficClient | null = null;
   let ms: number;
   if (name === 'saturated-upload') {
     f = await rateLimit(lab, up, { rateKbitUp: o.rateKbit, queueMs: o.queueMs, reportMs: 250 });
     client = await startClient(lab, { stream: false, upload: true, uploadOn: up.name, uploadKbit: o.uploadKbit });
     ms = o.uploadMs;
+  } else if (name === 'steady-traffic') {
+    // a flow that starts within SLOW_REENTER_MS of the line's last fall back to fast probing
+    // (the previous scenario's traffic ending) stays at the fast rate until then: start idle
+    await sleep(SLOW_REENTER_MS + 1000);
+    client = await startClient(lab, { streamOn: up.name, long: true, longOn: up.name });
+    await client.waitFor((e) => e.ev === 'via' && e.flow === 'long', 5000);
+    ms = o.steadyMs;
   } else if (name === 'rtt-spike') {
     f = await relay(lab, up, { rttMs: o.spikeRttMs, rampMs: o.spikeRampMs, reportMs: 1000 });
     ms = o.spikeRampMs + o.spikeMs;
@@ -307,19 +344,30 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
     f = await loss(up, 2, 'both');
     ms = o.lossMs;
   }
-  o.log(`  ${f.describe} for ${(ms / 1000).toFixed(0)} s${client ? `, a ${o.uploadKbit} kbit/s TCP upload on ${up.name}` : ''}`);
-  const from = f.at;
+  const what = f ? f.describe : `${up.name} healthy, carrying a 10 ms UDP stream and a TCP flow`;
+  o.log(`  ${what} for ${(ms / 1000).toFixed(0)} s${client && f ? `, a ${o.uploadKbit} kbit/s TCP upload on ${up.name}` : ''}`);
+  const from = f ? f.at : Date.now();
+  const watch = probingWatch(s, up.name, from);
   await steady.start();
-  await hold(s, o, ms);
+  const withTraffic = client !== null && ms > SETTLE_MS;
+  if (withTraffic) {
+    await hold(s, o, SETTLE_MS - (Date.now() - from), watch.poll);
+    await settled.start();
+  }
+  await hold(s, o, ms - (Date.now() - from), watch.poll);
+  if (withTraffic) await settled.stop(roleOf(up));
   await steady.stop(roleOf(up));
   const to = Date.now();
   const queue = name === 'saturated-upload' ? queueFigures(s, up, from, to) : undefined;
-  const upload = client ? uploadFigures(client, from, to) : undefined;
+  const upload = name === 'saturated-upload' && client ? uploadFigures(client, from, to) : undefined;
   if (client) await lab.procs.stop(client.child, 1000);
-  const end = await restore(lab, f);
+  // the upload's queue drains before the relay goes (removing it would drop what waits in it: a
+  // real outage of up to queueMs on a line that is fine); an offline meanwhile still counts
+  if (name === 'saturated-upload') await hold(s, o, o.queueMs + 500);
+  const end = f ? await restore(lab, f) : Date.now();
   const t = transitionsIn(s, up.name, from, end);
   await allOnline(s);
-  return { uplink: up.name, durationMs: end - from, offline: t.offline, degraded: t.degraded, transitions: t.list, queue, upload };
+  return { uplink: up.name, durationMs: end - from, offline: t.offline, degraded: t.degraded, transitions: t.list, queue, upload, probing: watch.result() };
 }
 
 const FAILOVER: Partial<Record<ScenarioName, { fault?: FaultName; traffic: Traffic }>> = {
@@ -337,6 +385,7 @@ export async function runScenario(s: Session, name: ScenarioName, profile: Profi
   const startedAt = Date.now();
   const whole = new ProbeMeter(s);
   const steady = new ProbeMeter(s);
+  const settled = new ProbeMeter(s);
   const notes: string[] = [];
   await whole.start();
   const spec = FAILOVER[name];
@@ -346,7 +395,7 @@ export async function runScenario(s: Session, name: ScenarioName, profile: Profi
       result.floors = failoverFloors(s.health, profile, spec.traffic);
       result.runs = await failovers(s, o, spec.fault ?? o.fault, spec.traffic, steady, notes);
     } else {
-      result.endurance = await endurance(s, o, name, steady);
+      result.endurance = await endurance(s, o, name, steady, settled);
     }
   } finally {
     await whole.stop();
@@ -356,6 +405,6 @@ export async function runScenario(s: Session, name: ScenarioName, profile: Profi
   const cpu = cpuSeconds(pid) - cpu0;
   return {
     scenario: name, profile, startedAt, durationMs, cpuSeconds: cpu, cpuPct: (cpu * 1000 * 100) / Math.max(1, durationMs),
-    probes: { steady: steady.window(), whole: whole.window() }, uplink: s.lab.uplinks[0].name, notes, ...result,
+    probes: { steady: steady.window(), ...(result.endurance?.probing && settled.window().ms > 0 ? { settled: settled.window() } : {}), whole: whole.window() }, uplink: s.lab.uplinks[0].name, notes, ...result,
   };
 }
