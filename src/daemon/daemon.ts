@@ -33,6 +33,8 @@ import { WallClock } from './wall-clock.ts';
 const TICK_MS = 500;
 const RECONCILE_MS = 1000;
 /** a full garbage collection under txiki.js (Platform.collectGarbage): ~1 ms, keeps RSS flat */
+/** under txiki.js, how often fping's check is renewed (it is fresh for 5 s: platform/program.ts) */
+const PROGRAM_CHECK_MS = 3000;
 const GC_MS = 60_000;
 const STOP_BUDGET_MS = 1800;
 
@@ -98,6 +100,13 @@ export class Daemon {
     this.every(STATUS_REFRESH_MS, () => this.status.changed(false));
     const gc = p.collectGarbage?.bind(p);
     if (gc) this.every(GC_MS, gc);
+    // txiki.js starts a long-lived child only after a check seconds old (platform/program.ts);
+    // a prober's change of rate and a confirmation come unannounced, so fping's check is kept fresh
+    // (a stat and a 4-byte read every 3 s)
+    if (p.runtime === 'txiki' && p.spawner.prepare) {
+      const prepare = p.spawner.prepare.bind(p.spawner);
+      this.every(PROGRAM_CHECK_MS, () => void prepare(this.s.config.global.fpingPath));
+    }
     p.signals.on('SIGTERM', () => void this.stop('SIGTERM'));
     p.signals.on('SIGINT', () => void this.stop('SIGINT'));
     p.signals.on('SIGHUP', () => void this.reload());

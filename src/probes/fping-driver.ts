@@ -93,6 +93,10 @@ export interface ProberDeps {
   emit: (e: CoreEvent) => void;
 }
 
+/** a start refused because fping's check is being renewed (txiki.js) is retried this often */
+const NOT_CHECKED_RETRY_MS = 20;
+const NOT_CHECKED_TRIES = 25;
+
 export class Prober {
   private child: ChildProcess | null = null;
   private seq: Sequencer | null = null;
@@ -106,6 +110,7 @@ export class Prober {
   private stopped = false;
   private lastStderr = '';
   private rate: ProbeRate = 'fast';
+  private notChecked = 0;
 
   constructor(private readonly d: ProberDeps, readonly iface: InterfaceConfig) {}
 
@@ -153,9 +158,19 @@ export class Prober {
     try {
       child = d.spawner.spawn(argv, { env, stdout: 'pipe', stderr: 'pipe' });
     } catch (e) {
+      // txiki.js: fping's check is being renewed (a few ms): not a death, start it once checked
+      if ((e as { code?: string }).code === 'EAGAIN' && this.notChecked++ < NOT_CHECKED_TRIES) {
+        this.restartTimer = d.clock.setTimer(NOT_CHECKED_RETRY_MS, () => {
+          this.restartTimer = null;
+          if (!this.stopped && !this.child) this.spawn();
+        });
+        return;
+      }
+      this.notChecked = 0;
       this.failed(`cannot start ${argv[0]}: ${(e as Error).message}`);
       return;
     }
+    this.notChecked = 0;
     this.child = child;
     this.startedAt = at;
     this.lastStderr = '';

@@ -52,6 +52,31 @@ test('slow rate: fping is replaced by one sending a probe per second per uplink;
   await prober.stop();
 });
 
+test('txiki.js: a rate change while fping\'s check is being renewed (EAGAIN) is no death: fping starts once checked', async () => {
+  const { spawner, events, prober, clock, log } = setup();
+  prober.start();
+  let refusals = 3;
+  const spawn = spawner.spawn.bind(spawner);
+  spawner.spawn = (argv, opts) => {
+    if (refusals-- > 0) throw Object.assign(new Error('/usr/bin/fping: not checked yet (checking it now)'), { code: 'EAGAIN' });
+    return spawn(argv, opts);
+  };
+  prober.setRate('slow');
+  assert.is(spawner.children.length, 1, 'refused, not started');
+  for (let i = 0; i < 5; i++) { clock.advance(20); await flush(); }
+  assert.is(spawner.children.length, 2);
+  assert.ok(spawner.children[1]!.argv.join(' ').includes('-l -p 2000 '), 'at the new rate');
+  assert.is(events.filter((e) => e.kind === 'proberDied').length, 0);
+  assert.not.match(log.lines.join('\n'), /restarting in/);
+  // a program that stays unchecked is a death after the tries, with the reason
+  spawner.spawn = () => { throw Object.assign(new Error('/usr/bin/fping: not checked yet (checking it now)'), { code: 'EAGAIN' }); };
+  prober.setRate('fast');
+  for (let i = 0; i < 30; i++) { clock.advance(20); await flush(); }
+  assert.is(events.filter((e) => e.kind === 'proberDied').length, 1);
+  assert.match(log.lines.join('\n'), /cannot start \/usr\/bin\/fping: .*not checked yet.*; restarting in 0\.5 s/);
+  await prober.stop();
+});
+
 test('a rate change while fping is down waits for the restart, which uses the new rate', async () => {
   const { spawner, prober, clock } = setup();
   prober.start();
