@@ -32,9 +32,9 @@ import { WallClock } from './wall-clock.ts';
 
 const TICK_MS = 500;
 const RECONCILE_MS = 1000;
-/** a full garbage collection under txiki.js (Platform.collectGarbage): ~1 ms, keeps RSS flat */
 /** under txiki.js, how often fping's check is renewed (it is fresh for 5 s: platform/program.ts) */
 const PROGRAM_CHECK_MS = 3000;
+/** a full garbage collection under txiki.js (Platform.collectGarbage): ~1 ms, keeps RSS flat */
 const GC_MS = 60_000;
 const STOP_BUDGET_MS = 1800;
 

@@ -23,6 +23,9 @@ export function lineSplitter(onLine: (line: string) => void, maxLen = 4096) {
   };
 }
 
+/** The last line of a program's output (its error message), '' when there is none. */
+export const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
+
 /** Runs a callback from the event loop so that a throw is logged instead of ending the runtime
  *  (txiki.js exits on an uncaught exception in any callback, and nothing can intercept it). */
 export function guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {

@@ -1,7 +1,7 @@
 // txiki.js v26 adapter for the ports: what runs on the router. Thin on purpose: txiki.js is not in
 // the package registries, so this is kept exact by the typechecker against txiki-api.d.ts and by
 // contract tests (test/platform/txiki.test.ts) that pass a fake `tjs` object to the factory.
-import { guarded, lineSplitter } from './lines.ts';
+import { guarded, lastLine, lineSplitter } from './lines.ts';
 import type {
   ByteStream, ChildProcess, Clock, ConnectOptions, ExitStatus, FileSystem, Platform, RunOptions, RunResult, Spawner,
 } from './ports.ts';
@@ -182,7 +182,6 @@ interface FedDeps {
   recheck(): void;
 }
 
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 const tempRoot = (tjs: Tjs) => (tjs.env.TMPDIR ?? '/tmp').replace(/\/+$/, '') || '/tmp';
 
 /** A child with a stdin pipe under txiki.js. v26.6.0's own stdin pipe delivers the first write and

@@ -8,6 +8,7 @@
 // mwan3 ≥ 2.10 creates the sticky sets as `hash:ip,mark markmask <mmx_mask>`; `ipset list` prints
 // a member as `<ip>,0x%08x [timeout N]`, the mark already masked (mwan3's own
 // mwan3_delete_iface_ipset_entries greps for that form).
+import { lastLine } from '../../platform/lines.ts';
 import type { Clock, Log, Spawner } from '../../platform/ports.ts';
 import type { Family, InterfaceConfig } from '../../config/types.ts';
 
@@ -54,7 +55,7 @@ async function drainConntrack(spawner: Spawner, tool: string, mark: number, mask
     const deleted = m ? Number(m[1]) : null;
     // conntrack exits 1 when nothing matched ("0 flow entries have been deleted"): not an error.
     if (res.code === 0 || (res.code === 1 && deleted === 0)) return { deleted: deleted ?? 0 };
-    const why = out.trim().split('\n').pop() || `exit ${res.code ?? res.signal}`;
+    const why = lastLine(out) || `exit ${res.code ?? res.signal}`;
     return { deleted: null, error: `conntrack: ${why}` };
   } catch (e) {
     return { deleted: null, error: `conntrack: ${errorText(e)} (install conntrack to drain flows)` };

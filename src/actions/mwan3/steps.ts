@@ -1,6 +1,7 @@
 // The single steps the mwan3 backend's sequences are made of: step timing and results, the
 // hotplug event (exactly as mwan3track sends it), and small helpers that never throw.
 import type { SwitchResult } from '../backend.ts';
+import { lastLine } from '../../platform/lines.ts';
 import type { Clock, Spawner } from '../../platform/ports.ts';
 import type { StepTiming } from '../../status/model.ts';
 
@@ -60,7 +61,7 @@ export async function hotplug(spawner: Spawner, hotplugCall: string, action: 'co
       onStarted,
     });
     if (res.code === 0) return undefined;
-    const detail = res.stderr.trim().split('\n').pop();
+    const detail = lastLine(res.stderr);
     return `${hotplugCall} iface (${action}) failed: ${res.signal ? `killed by ${res.signal}` : `exit ${res.code}`}${detail ? `: ${detail}` : ''}`;
   } catch (e) {
     const err = e as Error & { code?: string };

@@ -11,6 +11,7 @@
 // so flows that are routed without NAT cannot be told apart — they need no drain: the kernel
 // routes them per packet and they follow the route change by themselves.
 import type { Family } from '../../config/types.ts';
+import { lastLine } from '../../platform/lines.ts';
 import type { Log, Spawner } from '../../platform/ports.ts';
 
 export interface RouteDrainDeps {
@@ -54,7 +55,6 @@ export function parseDeletedCount(stderr: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 /** Deletes the conntrack entries NATed to `device`'s addresses. Never throws. */
 export async function drainUplink(deps: RouteDrainDeps, device: string, family: Family): Promise<DrainReport> {

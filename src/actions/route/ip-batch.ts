@@ -17,6 +17,7 @@
 // it cannot carry) is run by one spawned ip. A dead child is restarted with a backoff; a child
 // that never answers its first marker three times in a row (an ip without -batch) is given up,
 // with one warning, and ip is spawned per change as before.
+import { lastLine } from '../../platform/lines.ts';
 import type { ChildProcess, Clock, Log, Spawner, TimerHandle } from '../../platform/ports.ts';
 
 /** Runs one `ip` command (the arguments after the binary): null when it worked, else the error. */
@@ -58,7 +59,6 @@ const STABLE_MS = 60_000;
 /** first markers never answered in a row before the batch is given up */
 const GIVE_UP_AFTER = 3;
 
-const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
 
 /** Which child can run `args` and the line to write; null: it has to be spawned. */
 export function batchLine(args: string[]): { key: BatchKey; line: string } | null {
