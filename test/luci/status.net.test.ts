@@ -94,8 +94,8 @@ test('status page and widget follow a real daemon: values, probe rate, cut, grap
     try {
       await w.page.goto(`${server.url}/?widget=70_wanpulse`);
       await w.page.waitForSelector('body[data-view-ready]');
-      const rows = await w.page.evaluate(() => Array.from(document.querySelectorAll('table.wanpulse-widget tr[data-iface]')).map((r) => `${r.getAttribute('data-iface')}:${r.querySelector('.wanpulse-badge')?.getAttribute('data-state')}`));
-      assert.equal(rows.sort(), ['wan1:online', 'wan2:online']);
+      const rows = await w.page.evaluate(() => Array.from(document.querySelectorAll('table.wanpulse-widget tr[data-iface]')).map((r) => `${r.getAttribute('data-iface')}:${r.querySelector('.wanpulse-badge')?.getAttribute('data-state')}:${r.querySelector('.wanpulse-probing')?.textContent}`));
+      assert.equal(rows.sort(), ['wan1:online:every 200 ms', 'wan2:online:every 200 ms']);
       assert.equal(w.errors, []);
     } finally {
       await w.close();

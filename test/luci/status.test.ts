@@ -100,6 +100,28 @@ test('probe rate and the switchover\'s routing time as text, in English and Germ
     assert.is(de.wan![0], 'Proben: einmal pro Sekunde, weil sein eigener Verkehr zeigt, dass er lebt');
     assert.match(de.wan![1]!, /Routing geändert nach 6 ms, fertig in 9 ms/);
     assert.is(de.lte![0], 'Proben: alle 250 ms an jedes Ziel');
+    // the overview widget says the same in a few words, in its own column
+    const widget = async (lang: string) => {
+      const b = await launch();
+      try {
+        await b.page.goto(`${server.url}/?widget=70_wanpulse&lang=${lang}`);
+        await b.page.waitForSelector('body[data-view-ready]');
+        assert.equal(b.errors, []);
+        return await b.page.evaluate(() => ({
+          head: Array.from(document.querySelectorAll('table.wanpulse-widget th')).map((t) => t.textContent),
+          rows: Object.fromEntries(Array.from(document.querySelectorAll('table.wanpulse-widget tr[data-iface]')).map((r) =>
+            [r.getAttribute('data-iface'), r.querySelector('.wanpulse-probing')?.textContent ?? null])),
+        }));
+      } finally {
+        await b.close();
+      }
+    };
+    const wen = await widget('en');
+    assert.equal(wen.head, ['Uplink', 'State', 'RTT', 'Loss', 'Probing', 'Held by']);
+    assert.equal(wen.rows, { wan: '1/s, own traffic shows it alive', lte: 'every 250 ms', dsl: 'at the probe interval', old: '-' });
+    const wde = await widget('de');
+    assert.is(wde.head[4], 'Proben');
+    assert.equal(wde.rows, { wan: '1/s, eigener Verkehr zeigt, dass er lebt', lte: 'alle 250 ms', dsl: 'im Probenintervall', old: '-' });
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -78,6 +78,16 @@ return baseclass.extend({
 		return (v == null) ? '-' : _('%s %%').format(Number(v).toFixed(1));
 	},
 
+	/** The probe rate in a few words (the overview widget): at interval_ms, or once a second while
+	 *  the uplink's own traffic shows it alive; '-' when the daemon does not report it. */
+	probingShort: function(u) {
+		if (u.probing == 'slow')
+			return _('1/s, own traffic shows it alive');
+		if (u.probing == 'fast')
+			return (u.intervalMs != null) ? _('every %s ms').format(u.intervalMs) : _('at the probe interval');
+		return '-';
+	},
+
 	/** Why there is no live status, or null when the daemon is running and current. */
 	problem: function(status, enabled) {
 		if (!enabled)

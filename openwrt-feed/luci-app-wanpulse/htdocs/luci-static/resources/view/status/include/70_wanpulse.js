@@ -3,7 +3,8 @@
 'require uci';
 'require wanpulse.common as common';
 
-// Overview widget: one line per uplink (state, RTT, loss), or why there is no live status.
+// Overview widget: one line per uplink (state, RTT, loss, probe rate, owner), or why there is no
+// live status.
 
 return baseclass.extend({
 	title: _('Uplinks (wanpulse)'),
@@ -26,7 +27,7 @@ return baseclass.extend({
 		var uplinks = (status && status.uplinks) || [];
 		if (uplinks.length) {
 			nodes.push(E('table', { 'class': 'table wanpulse-widget' }, [
-				E('tr', { 'class': 'tr table-titles' }, [ _('Uplink'), _('State'), _('RTT'), _('Loss'), _('Held by') ].map(function(t) {
+				E('tr', { 'class': 'tr table-titles' }, [ _('Uplink'), _('State'), _('RTT'), _('Loss'), _('Probing'), _('Held by') ].map(function(t) {
 					return E('th', { 'class': 'th' }, [ t ]);
 				}))
 			].concat(uplinks.map(function(u) {
@@ -35,6 +36,7 @@ return baseclass.extend({
 					E('td', { 'class': 'td' }, [ common.badge(u.state) ]),
 					E('td', { 'class': 'td' }, [ common.ms(u.rttMs) ]),
 					E('td', { 'class': 'td' }, [ common.pct(u.lossPct) ]),
+					E('td', { 'class': 'td wanpulse-probing', 'data-probing': u.probing || '' }, [ common.probingShort(u) ]),
 					E('td', { 'class': 'td' }, [ common.ownerLabel(u.owner) ])
 				]);
 			}))));
