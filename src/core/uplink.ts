@@ -17,7 +17,11 @@ import { ResultWindow } from './window.ts';
 const MAX_OPEN_ROUNDS = 8;
 /** traffic must flow this long before probing slows down (its own packets are the evidence) */
 export const BUSY_ENTER_MS = 1000;
-/** after slow probing ended, this long before it may start again (no respawn churn) */
+/** Each start of slow probing costs two fping starts (into it and out of it again), so starts are
+ *  rationed like a token bucket: SLOW_ENTRY_BURST of them back to back after a calm spell, then
+ *  one more per SLOW_REENTER_MS. A flow that follows another within seconds is probed slowly
+ *  all the same; bursty traffic costs at most two fping starts per 10 s in the long run. */
+export const SLOW_ENTRY_BURST = 3;
 export const SLOW_REENTER_MS = 10_000;
 /** the quickest a confirmation waits for an answer, and the RTT multiple it allows */
 export const CONFIRM_MIN_MS = 60;
@@ -70,7 +74,9 @@ export class Uplink {
   /** a stall is reported once per busy period */
   private stallArmed = false;
   private suspectAt: number | null = null;
-  private fastSince = -Infinity;
+  /** slow-probing starts left (SLOW_ENTRY_BURST), as of slowCreditAt */
+  private slowCredit = SLOW_ENTRY_BURST;
+  private slowCreditAt = 0;
   private readonly targetIndex = new Map<string, number>();
   private open = new Map<number, OpenRound>();
   private nextSeq = 0;
@@ -305,8 +311,14 @@ export class Uplink {
     if (!this.confirming) {
       const slowOk = up && ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
         && (this.failStreak === 0 || ev.alive(at) !== null);
-      if (this.rate === 'fast' && slowOk && at - this.fastSince >= SLOW_REENTER_MS) this.setRate('slow', at);
-      else if (this.rate === 'slow' && !slowOk) this.setRate('fast', at);
+      if (this.rate === 'fast' && slowOk) {
+        const credit = Math.min(SLOW_ENTRY_BURST, this.slowCredit + Math.max(0, at - this.slowCreditAt) / SLOW_REENTER_MS);
+        if (credit >= 1) {
+          this.slowCredit = credit - 1;
+          this.slowCreditAt = at;
+          this.setRate('slow');
+        }
+      } else if (this.rate === 'slow' && !slowOk) this.setRate('fast');
     }
     if (this.state === 'offline' || this.failStreak < Math.max(1, p.down - 1)) return null;
     return this.decide(at);
@@ -347,9 +359,8 @@ export class Uplink {
     return Math.round(Math.min(this.params.timeoutMs, Math.max(CONFIRM_MIN_MS, 3 * rtt + 4 * jitter + 20)));
   }
 
-  private setRate(rate: ProbeRate, at: number): void {
+  private setRate(rate: ProbeRate): void {
     if (rate === this.rate) return;
-    if (this.rate === 'slow') this.fastSince = at;
     this.rate = rate;
     this.rateChanged = true;
   }

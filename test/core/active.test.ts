@@ -59,6 +59,40 @@ test('an idle uplink keeps today\'s probe rate; a busy one sends at most 1 probe
   assert.is(offlines(busy), 0);
 });
 
+test('a flow 3 s after another one ended is probed slowly after its first second too', () => {
+  // two 20 s flows with 3 s between them: fast probing in the gap (the line is idle), slow again
+  // at once in the second flow, not only 10 s after the first one's end
+  const on = (t: number) => (t >= 5_000 && t < 25_000) || (t >= 28_000 && t < 48_000);
+  const run = runActive(50_000, { probe: fine(), rxPps: (t) => (on(t) ? 100 : 0), txPps: (t) => (on(t) ? 100 : 0) });
+  assert.equal(run.rates.map((r) => r.rate), ['slow', 'fast', 'slow', 'fast']);
+  const second = run.rates[2]!.at;
+  assert.ok(second >= 29_000 && second <= 29_300, `slow again at ${second}`);
+  assert.ok(probeRate(run, 31_000, 47_000) <= 1, `second flow: ${probeRate(run, 31_000, 47_000).toFixed(2)}/s`);
+  assert.is(offlines(run), 0);
+});
+
+test('bursty traffic rations slow probing: 3 starts back to back, then one per 10 s (two fping starts each)', () => {
+  // 2 s of traffic every 4 s for 10 minutes: 150 bursts, each long enough to slow down in
+  const burst = (t: number) => t >= 10_000 && t % 4000 < 2000;
+  const minutes = 10;
+  const run = runActive(10_000 + minutes * 60_000, { probe: fine(), rxPps: (t) => (burst(t) ? 300 : 0), txPps: (t) => (burst(t) ? 150 : 0) });
+  const starts = run.rates.filter((r) => r.rate === 'slow').map((r) => r.at);
+  // the bucket: SLOW_ENTRY_BURST at once, then one per SLOW_REENTER_MS; so from any start to any
+  // later one there are at most 3 + (time between) / 10 s starts
+  assert.equal(starts.slice(0, 3).map((t) => Math.floor(t / 4000)), [3, 4, 5], `the first three bursts: ${starts.slice(0, 3)}`);
+  for (let i = 0; i < starts.length; i++) {
+    for (let j = i + 1; j < starts.length; j++) {
+      assert.ok(j - i + 1 <= 3 + (starts[j]! - starts[i]!) / 10_000, `${j - i + 1} starts from ${starts[i]} to ${starts[j]}`);
+    }
+  }
+  // and the bursts do get slow probing at that pace (one per 10 s, each waiting for the next burst)
+  assert.ok(starts.length >= 3 + minutes * 4 && starts.length <= 3 + minutes * 6, `${starts.length} slow starts in ${minutes} min`);
+  // every start is left again once its burst ends: fping restarts ≤ 2 per start
+  assert.ok(run.rates.length <= 2 * starts.length, `${run.rates.length} rate changes`);
+  assert.is(offlines(run), 0);
+  assert.is(run.finalState, 'online');
+});
+
 test('a download that ends on its own: one confirmation answers, no offline, fast probing again', () => {
   const run = runActive(30_000, { probe: fine(), rxPps: (t) => (t < 20_000 ? 800 : 0), txPps: (t) => (t < 20_000 ? 400 : 0) });
   assert.is(offlines(run), 0);

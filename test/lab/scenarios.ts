@@ -328,8 +328,8 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
     client = await startClient(lab, { stream: false, upload: true, uploadOn: up.name, uploadKbit: o.uploadKbit });
     ms = o.uploadMs;
   } else if (name === 'steady-traffic') {
-    // a flow that starts within SLOW_REENTER_MS of the line's last fall back to fast probing
-    // (the previous scenario's traffic ending) stays at the fast rate until then: start idle
+    // the control: a flow on a line whose slow-probing starts were not all spent by the previous
+    // scenarios' cuts (one is earned back per SLOW_REENTER_MS): start after that long idle
     await sleep(SLOW_REENTER_MS + 1000);
     client = await startClient(lab, { streamOn: up.name, long: true, longOn: up.name });
     await client.waitFor((e) => e.ev === 'via' && e.flow === 'long', 5000);
