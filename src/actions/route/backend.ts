@@ -17,8 +17,8 @@ import type { Clock, FileSystem, Log, Spawner } from '../../platform/ports.ts';
 import type { StepTiming } from '../../status/model.ts';
 import type { Backend, ReconcileReport, SwitchResult } from '../backend.ts';
 import { Ownership } from '../ownership.ts';
-import { drainUplink } from './drain.ts';
-import type { RouteDrainDeps } from './drain.ts';
+import { drainUplink, primeAddresses } from './drain.ts';
+import type { AddressCache, RouteDrainDeps } from './drain.ts';
 import { RESILIENT_DEFAULTS } from './nexthop.ts';
 import type { ResilientOptions } from './nexthop.ts';
 import { installClassic, setHashPolicy } from './classic.ts';
@@ -69,6 +69,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   const ipRunner = createIpRunner({ spawner, clock, log, ipPath, deadlineMs: deps.ipBatchDeadlineMs, batch: deps.ipBatch });
   const ip = ipRunner.run;
   const drainDeps: RouteDrainDeps = { spawner, log, ipPath, conntrackPath: deps.conntrackPath ?? 'conntrack' };
+  /** each uplink's addresses, looked up at start and at each drain (drain.ts) */
+  const addresses: AddressCache = new Map();
   const ownership = new Ownership(fs, `${deps.runDir}/route-owned.json`, 'route', deps.pid ?? 0);
   let ifaces: InterfaceConfig[] = [];
   /** last reconcile problem per family, so a persisting failure is logged once */
@@ -118,7 +120,7 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
   async function drainAll(names: InterfaceConfig[], steps: StepTiming[], started: number): Promise<number> {
     let deleted = 0;
     for (const i of names) {
-      const report = await drainUplink(drainDeps, i.device, i.family);
+      const report = await drainUplink(drainDeps, i.device, i.family, addresses);
       deleted += report.deleted;
       for (const e of report.errors) log.warn(`route: drain of ${i.name}: ${e}`);
     }
@@ -152,6 +154,8 @@ export function createRouteBackend(deps: RouteBackendDeps): RouteBackend {
       } catch (e) {
         log.error(`route: cannot read the ownership record in ${deps.runDir}: ${(e as Error).message}`);
       }
+      // the addresses a drain deletes by, so that it need not look them up first
+      if (deps.drain || deps.drainOnRecovery) await primeAddresses(drainDeps, addresses, ifaces);
       // the batch child(ren) first: start-up's own changes already go through them. A device-only
       // IPv6 nexthop needs a child started with -6 (a batch line cannot carry the family)
       await ipRunner.start(ifaces.some((i) => i.family === 'ipv6' && !i.gateway) ? ['', '-6'] : ['']);

@@ -56,25 +56,57 @@ export function parseDeletedCount(stderr: string): number | null {
 }
 
 
-/** Deletes the conntrack entries NATed to `device`'s addresses. Never throws. */
-export async function drainUplink(deps: RouteDrainDeps, device: string, family: Family): Promise<DrainReport> {
-  const report: DrainReport = { addresses: [], deleted: 0, errors: [] };
+/** The addresses each uplink device had when last looked up (key: family and device). A drain
+ *  deletes by them first, so the flows move without waiting for an `ip addr show` on the flow's
+ *  critical path; the look-up runs after that and drains by any address that is new (one that
+ *  changed meanwhile, DHCP on the uplink). */
+export type AddressCache = Map<string, string[]>;
+const cacheKey = (device: string, family: Family) => `${family} ${device}`;
+
+/** The device's addresses of the family (`ip -j addr show`), or why they cannot be read. */
+export async function lookUpAddresses(deps: RouteDrainDeps, device: string, family: Family): Promise<{ addresses: string[] } | { error: string }> {
   try {
     const shown = await deps.spawner.run([deps.ipPath, '-j', family === 'ipv6' ? '-6' : '-4', 'addr', 'show', 'dev', device], { timeoutMs: 3000 });
-    if (shown.code !== 0) {
-      report.errors.push(`ip addr show dev ${device}: ${lastLine(shown.stderr) || `exit ${shown.code ?? shown.signal}`}`);
-      return report;
-    }
-    report.addresses = parseAddresses(shown.stdout, family);
-    if (report.addresses.length === 0) report.errors.push(`${device} has no ${family} address to drain by`);
-    for (const address of report.addresses) {
-      const r = await deps.spawner.run([deps.conntrackPath, ...conntrackDeleteArgs(family, address)], { timeoutMs: 10_000 });
-      const count = parseDeletedCount(r.stderr);
-      // conntrack exits 1 when nothing matched ("0 flow entries have been deleted", or with some
-      // versions/filters "such conntrack doesn't exist"); that is a successful, empty drain
-      if (count !== null) report.deleted += count;
-      else if (r.code === 1 && /such conntrack doesn't exist/i.test(r.stderr)) { /* nothing to drain */ }
-      else report.errors.push(`conntrack -D --reply-dst ${address}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`);
+    if (shown.code !== 0) return { error: `ip addr show dev ${device}: ${lastLine(shown.stderr) || `exit ${shown.code ?? shown.signal}`}` };
+    return { addresses: parseAddresses(shown.stdout, family) };
+  } catch (e) {
+    return { error: `ip addr show dev ${device}: ${(e as Error).message}` };
+  }
+}
+
+/** Looks the devices' addresses up ahead of a drain (at start). Never throws. */
+export async function primeAddresses(deps: RouteDrainDeps, cache: AddressCache, uplinks: { device: string; family: Family }[]): Promise<void> {
+  for (const u of uplinks) {
+    const r = await lookUpAddresses(deps, u.device, u.family);
+    if ('addresses' in r) cache.set(cacheKey(u.device, u.family), r.addresses);
+    else deps.log.debug(() => `route drain: ${r.error} (looked up again at its drain)`);
+  }
+}
+
+/** Deletes the conntrack entries NATed to `device`'s addresses: by the ones in `cache` first,
+ *  then by any the look-up finds new. Never throws. */
+export async function drainUplink(deps: RouteDrainDeps, device: string, family: Family, cache: AddressCache = new Map()): Promise<DrainReport> {
+  const report: DrainReport = { addresses: [], deleted: 0, errors: [] };
+  const deleteBy = async (address: string) => {
+    report.addresses.push(address);
+    const r = await deps.spawner.run([deps.conntrackPath, ...conntrackDeleteArgs(family, address)], { timeoutMs: 10_000 });
+    const count = parseDeletedCount(r.stderr);
+    // conntrack exits 1 when nothing matched ("0 flow entries have been deleted", or with some
+    // versions/filters "such conntrack doesn't exist"); that is a successful, empty drain
+    if (count !== null) report.deleted += count;
+    else if (r.code === 1 && /such conntrack doesn't exist/i.test(r.stderr)) { /* nothing to drain */ }
+    else report.errors.push(`conntrack -D --reply-dst ${address}: ${lastLine(r.stderr) || `exit ${r.code ?? r.signal}`}`);
+  };
+  try {
+    const key = cacheKey(device, family);
+    const known = cache.get(key) ?? [];
+    for (const address of known) await deleteBy(address);
+    const now = await lookUpAddresses(deps, device, family);
+    if ('error' in now) report.errors.push(now.error);
+    else {
+      cache.set(key, now.addresses);
+      for (const address of now.addresses) if (!known.includes(address)) await deleteBy(address);
+      if (report.addresses.length === 0) report.errors.push(`${device} has no ${family} address to drain by`);
     }
   } catch (e) {
     report.errors.push(`drain ${device}: ${(e as Error).message}`);

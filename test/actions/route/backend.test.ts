@@ -98,10 +98,11 @@ test('no run directory: start installs the route without an error (the daemon wa
   assert.equal(t.devs(), ['eth1:1', 'eth2:2']);
 });
 
-test('takeDown records ownership first, swaps the route, then drains the uplink by its address', async () => {
+test('takeDown records ownership first, swaps the route, then drains the uplink by its address (looked up at start)', async () => {
   const t = setup();
   const backend = t.make();
   await backend.start([wan, wanb, lte]);
+  assert.ok(t.events.includes('ip -j -4 addr show dev eth1'), 'start looks the addresses up');
   t.events.length = 0;
   const r = await backend.takeDown(wan, 'lost 3 rounds');
   assert.ok(r.ok, r.error);
@@ -110,8 +111,9 @@ test('takeDown records ownership first, swaps the route, then drains the uplink 
   assert.equal(t.events, [
     'write /run/wp/route-owned.json',
     'ip -4 route replace default table 100 metric 10 via 198.51.100.1 dev eth2',
-    'ip -j -4 addr show dev eth1',
+    // nothing between the route change and the drain; the address is checked after it
     'conntrack -D -f ipv4 --reply-dst 192.0.2.10',
+    'ip -j -4 addr show dev eth1',
   ]);
   assert.equal(t.record(), ['wan']);
   assert.ok(t.log.lines.some((l) => l.includes('drained 4 flows')));
