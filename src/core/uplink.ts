@@ -242,6 +242,11 @@ export class Uplink {
         this.slow = true;
         return this.moveTo('degraded', `${this.failStreak} failed rounds, but the line is alive (${alive})`, null, at);
       }
+      // A slow line whose every probe has been answered, however late, has not gone silent: its
+      // queue is draining (a saturated upload that ended: the last ACKs and late replies come out
+      // together, then nothing is left to prove life until in-time answers close good rounds).
+      // Offline needs a probe lost after the newest answer; a cut gives one at once.
+      if (this.slow && this.lostSince === null) return null;
       const quietSince = this.lostSince ?? this.failStartAt;
       if (evidence && quietSince !== null && at - quietSince < IDLE_WAIT_MS && !this.evidence.busyBefore(quietSince)) {
         return null; // idle line: wait a little longer for late replies (decided at the next round)

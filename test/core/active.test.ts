@@ -122,6 +122,23 @@ test('60 s of saturated upload with 1.2 s queueing: never offline, at most 1 pro
   assert.is(run.finalState, 'online');
 });
 
+test('the end of a saturated upload: its queue drains (the probes in it answered late, ACKs until it is empty), never offline', () => {
+  // the upload stops at 70 s; what it left in the 1.5 s queue still goes out at the line's rate,
+  // so a probe sent at t < 71.5 s leaves the queue at 71.5 s, and the ACKs come until then
+  const end = 70_000, q = 1500;
+  for (const phase of [0, 130, 270, 410, 550, 690, 830, 970]) {
+    const e = end + phase;
+    const run = runActive(90_000, {
+      probe: (t) => (t < 10_000 ? 20 : t < e ? q : t < e + q ? e + q - t + 20 : 20),
+      rxPps: (t) => (t >= 10_000 && t < e + q ? 300 : 0),
+      txPps: (t) => (t >= 10_000 && t < e ? 600 : t < e + q ? 30 : 0),
+    });
+    assert.is(offlines(run), 0, `upload ending at ${e}: ${JSON.stringify(run.states)}`);
+    assert.equal(run.states.map((x) => x.state), ['online', 'degraded', 'online'], JSON.stringify(run.states));
+    assert.ok(run.states[2]!.at < e + q + 3000, `online again at ${run.states[2]!.at}`);
+  }
+});
+
 test('a cut during a saturated upload: offline within 1 s', () => {
   const cut = 40_000;
   const run = runActive(45_000, {
