@@ -324,12 +324,15 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
   let client: TrafficClient | null = null;
   let ms: number;
   if (name === 'saturated-upload') {
+    // from a calm line, as steady-traffic: after the cut scenarios' slow-probing starts (one earned
+    // back per SLOW_REENTER_MS) the upload's first seconds would otherwise be probed fast
+    await sleep(SLOW_REENTER_MS + 1000);
     f = await rateLimit(lab, up, { rateKbitUp: o.rateKbit, queueMs: o.queueMs, reportMs: 250 });
     client = await startClient(lab, { stream: false, upload: true, uploadOn: up.name, uploadKbit: o.uploadKbit });
     ms = o.uploadMs;
   } else if (name === 'steady-traffic') {
     // the control: a flow on a line whose slow-probing starts were not all spent by the previous
-    // scenarios' cuts (one is earned back per SLOW_REENTER_MS): start after that long idle
+    // scenarios' cuts (one is earned back per SLOW_REENTER_MS): start after that long idle, too
     await sleep(SLOW_REENTER_MS + 1000);
     client = await startClient(lab, { streamOn: up.name, long: true, longOn: up.name });
     await client.waitFor((e) => e.ev === 'via' && e.flow === 'long', 5000);
