@@ -84,7 +84,3 @@ export function failoverFloors(h: LabHealth, profile: Profile, traffic: 'idle' |
   return { detect, switchover: plus(detect, 0, SWITCH_MS), outage: outage(detect), recovery: recovery(h) };
 }
 
-/** The floors the bench printed before the scenarios (probes alone), kept for the story. */
-export function floors(h: LabHealth): { detect: Range; recovery: Range } {
-  return { detect: probeDetect(h), recovery: recovery(h) };
-}

@@ -6,7 +6,7 @@ import type { Uplink } from './topology.ts';
 import type { TrafficClient } from './traffic.ts';
 import { sleep } from './sh.ts';
 
-export { floors, type Range } from './floors.ts';
+export { type Range } from './floors.ts';
 
 export type FaultName = 'cut' | 'peer-killed' | 'isp-down' | 'oneway-up' | 'oneway-down';
 

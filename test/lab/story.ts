@@ -2,7 +2,8 @@
 // recovery, a lossy period that must not fail over; narrated as a timeline, ending with the
 // measured figures beside what the settings allow.
 import { loss, restore } from './faults.ts';
-import { failover, floors, type FailoverResult } from './scenario.ts';
+import { failoverFloors } from './floors.ts';
+import { failover, type FailoverResult } from './scenario.ts';
 import type { Session } from './session.ts';
 import { waitStatus } from './daemon.ts';
 import { sleep } from './sh.ts';
@@ -80,11 +81,12 @@ export async function runStory(s: Session, tl: Timeline, o: { lossPct?: number; 
   tl.add('lab', falseFailovers === 0 ? `no failover during ${lossPct} % loss` : `${falseFailovers} false failover(s) during ${lossPct} % loss`);
 
   tl.heading('5. measured');
-  const fl = floors(s.health);
+  // the cut came while flows ran: with traffic evidence (the default) the busy line's floors
+  const fl = failoverFloors(s.health, s.health.trafficEvidence === false ? 'baseline' : 'evidence', 'busy');
   const lines = [
     `detection  (cut → offline decision)        ${vsFloor(result.detectMs, fl.detect)}`,
-    `switchover (cut → route without ${up1.name})      ${vsFloor(result.switchMs)}`,
-    `outage     (longest silence, 10 ms stream) ${vsFloor(result.outageMs)}`,
+    `switchover (cut → route without ${up1.name})      ${vsFloor(result.switchMs, fl.switchover)}`,
+    `outage     (longest silence, 10 ms stream) ${vsFloor(result.outageMs, fl.outage)}`,
     `long TCP flow through the other uplink     ${vsFloor(result.tcpMovedMs)} (after its own ${1000} ms stall timeout)`,
     `recovery   (restore → online decision)     ${vsFloor(result.recoveryMs, fl.recovery)}`,
     `back in the route after restore            ${vsFloor(result.backInRouteMs)}`,
