@@ -35,7 +35,7 @@ interface Request {
 
 interface Lane {
   /** the state the last switchover actually left — also one whose later steps failed after the
-   *  routing change itself happened (every uplink starts in rotation) */
+   *  routing change itself happened (an uplink starts in rotation unless started held out) */
   applied: SwitchDirection;
   running: Request | null;
   pending: Request | null;
@@ -48,6 +48,10 @@ export function createSwitcher(
   clock: Clock,
   log: Log,
   onResult: (r: SwitchOutcome) => void,
+  /** uplinks the backend started held out of rotation (a restart after a crash keeps what the
+   *  earlier instance held: daemon/restart-hold.ts); their lanes start `down`, so that the first
+   *  bring-up is carried out instead of being skipped as already done */
+  initiallyDown: ReadonlySet<string> = new Set(),
 ): Switcher {
   const lanes = new Map<string, Lane>();
   let active = 0;
@@ -55,7 +59,7 @@ export function createSwitcher(
 
   function lane(name: string): Lane {
     let l = lanes.get(name);
-    if (!l) { l = { applied: 'up', running: null, pending: null, busy: false }; lanes.set(name, l); }
+    if (!l) { l = { applied: initiallyDown.has(name) ? 'down' : 'up', running: null, pending: null, busy: false }; lanes.set(name, l); }
     return l;
   }
 

@@ -81,7 +81,7 @@ export class Daemon {
         recordSwitch(this.s, log, this.wall, r, now);
         this.dispatch({ kind: 'switchFinished', iface: r.iface, direction: r.direction, ok: r.result.ok, error: r.result.error, at: now });
         this.status.changed(true);
-      }),
+      }, this.hold.names),
       lastSwitch: new Map(), lastEvent: null, stopping: false,
     };
     // every snapshot goes to MQTT and to the short history LuCI's graph reads (history.json)
@@ -170,13 +170,16 @@ export class Daemon {
     s.stopping = true;
     const { p, log } = this;
     log.info(`${why}: stopping, handing every interface back`);
+    const begun = p.clock.nowMs();
     p.clock.setTimer(STOP_BUDGET_MS + 150, () => { log.error('stop took too long: exiting anyway'); p.exit(EXIT_OK); });
     for (const t of this.timers) p.clock.clearTimer(t);
     this.sampler?.stop();
     for (const c of this.confirmers.values()) c.stop();
     await Promise.all([...this.probers.values()].map((pr) => pr.stop().catch(() => undefined)));
     await withTimeout(p, s.switcher.idle(), 800);
-    await withTimeout(p, s.backend.stop().catch((e) => log.error(`hand-back failed: ${(e as Error).message}`)), 1000);
+    // the hand-back gets what is left of the budget but the final status and MQTT's goodbye
+    const handBackMs = Math.max(1000, STOP_BUDGET_MS - (p.clock.nowMs() - begun) - 450);
+    await withTimeout(p, s.backend.stop().catch((e) => log.error(`hand-back failed: ${(e as Error).message}`)), handBackMs);
     s.core.forced.clear();
     await this.status.final();
     await withTimeout(p, s.mqtt?.stop() ?? Promise.resolve(), 400);

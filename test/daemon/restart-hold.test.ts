@@ -6,6 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Backend } from '../../src/actions/backend.ts';
 import { createRouteBackend } from '../../src/actions/route/backend.ts';
+import { createSwitcher } from '../../src/actions/switcher.ts';
 import { createCoreState, step } from '../../src/core/engine.ts';
 import type { CoreAction, CoreEvent } from '../../src/core/events.ts';
 import { memoryLog } from '../../src/platform/log.ts';
@@ -66,6 +67,31 @@ test('healthy after the restart: handed back at its first decision, not before',
   assert.ok(up >= 0, out.join(' '));
   assert.match(out[up + 1]!, /^bringUp:wg0@/);
   assert.is(out.filter((a) => a.startsWith('bringUp')).length, 1);
+});
+
+test('healthy after the restart: the hand-back reaches the backend (the switcher knows the uplink starts out)', async () => {
+  // found beside the real mwan3track: the switcher took every uplink to start in rotation, so
+  // the held uplink's bring-up was skipped as "already heading there" and it stayed forced out
+  const { out } = await restart(() => false, 30);
+  const cfg = testConfig(['wg0', 'wg1']);
+  const hold = await RestartHold.load(new MemoryFs({ '/run/owned.json': record(['wg0']) }), '/run', { ...cfg, global: { ...cfg.global, backend: 'mwan3' } }, 0);
+  const calls: string[] = [];
+  const backend = {
+    takeDown: async (i: { name: string }) => { calls.push(`down ${i.name}`); return { ok: true, steps: [] }; },
+    bringUp: async (i: { name: string }) => { calls.push(`up ${i.name}`); return { ok: true, steps: [] }; },
+  } as unknown as Backend;
+  const sw = createSwitcher(backend, new FakeClock(), memoryLog(), () => undefined, hold.names);
+  for (const a of out) {
+    const [kind, rest] = a.split(':');
+    const name = rest!.split('@')[0]!;
+    if (kind === 'bringUp' || kind === 'takeDown') sw.request(cfg.interfaces.find((i) => i.name === name)!, kind === 'bringUp' ? 'up' : 'down', 'r', 0);
+  }
+  await sw.idle();
+  assert.equal(calls, ['up wg0']);
+  // an uplink not held at the start still starts in rotation: a bring-up of it is a no-op
+  sw.request(cfg.interfaces[1]!, 'up', 'r', 0);
+  await sw.idle();
+  assert.equal(calls, ['up wg0']);
 });
 
 test('no results at all (prober never gets going): handed back at the bound, never kept forced', async () => {

@@ -11,8 +11,10 @@ import { roundBudgetMs } from './park.ts';
 import { guardResumeRound, resumeLedByTracker, trackerLeads } from './resume.ts';
 import { attempt, hotplug, prepareHotplug, Steps } from './steps.ts';
 
-/** how long stop() lets a tracker-led resume take before sending `connected` itself */
-const STOP_RESUME_MS = 1500;
+/** how long stop() lets a tracker-led resume take before sending `connected` itself: well inside
+ *  the daemon's budget for the backend's stop (daemon.ts), so that on a dead line (the tracker's
+ *  ping fails, it never says `connected`) our own `connected` still goes out before the exit */
+const STOP_RESUME_MS = 400;
 
 /** Hotplug `connected`, optional drain, resume the tracker, clear ownership. `force` (stop,
  *  start): hand back even when the hotplug event failed, because nobody holds it afterwards. */

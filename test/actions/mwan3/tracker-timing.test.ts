@@ -161,6 +161,27 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
   assert.ok(log.lines.some((l) => l.includes('mwan3track sent connected')), log.lines.join('\n'));
 }));
 
+test('up 1, stop while the line is still dead: our own connected goes out within the daemon\'s 1 s for the hand-back', withSim(async (sim) => {
+  // found beside the real mwan3track: stop waited 1.5 s for a tracker-led resume that cannot come
+  // on a dead line, while the daemon gives the backend's stop 1 s, so nothing was handed back
+  const o = { targets: 2, timeout: 1, interval: 1, down: 1, up: 1 };
+  await sim.startTracker('wan', 'wg0', '2.12', o);
+  const { b, log } = backend(sim);
+  await b.start([wan(o)]);
+  sim.line('wan', 'down');
+  assert.ok((await b.takeDown(wan(o), 'dead')).ok);
+  await waitFor(() => parked(sim), 'the tracker to park', 8000);
+  await waitFor(() => log.lines.some((l) => l.includes('of wan parked')), 'wanpulse to see the park', 8000);
+  sim.clearCalls();
+
+  const t0 = Date.now();
+  await b.stop();
+  const took = Date.now() - t0;
+  assert.ok(took < 1000, `stop took ${took} ms`);
+  assert.equal(sim.ourEvents('wan'), ['connected'], sim.trace().join('\n'));
+  assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
+}));
+
 test('reconcile beside a slow park: the same pid is the same tracker, nothing is re-sent', withSim(async (sim) => {
   const o = { targets: 3, timeout: 1, interval: 1, down: 5, up: 5 };
   const pid = await sim.startTracker('wan', 'wg0', '2.12', o);
