@@ -135,7 +135,8 @@ test('hand-back while the tracker is still finishing its round: connected at onc
   assert.equal(b.owned(), []);
 }));
 
-test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain connected per cut)', withSim(async (sim) => {
+/** `up 1` (the tracker leads the hand-back), its line cut, wan taken down and the tracker parked */
+async function parkedUp1(sim: Mwan3Sim) {
   const o = { targets: 2, timeout: 1, interval: 1, down: 1, up: 1 };
   await sim.startTracker('wan', 'wg0', '2.12', o);
   const { b, log } = backend(sim);
@@ -143,6 +144,11 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
   sim.line('wan', 'down');
   assert.ok((await b.takeDown(wan(o), 'dead')).ok);
   await waitFor(() => parked(sim), 'the tracker to park', 8000);
+  return { o, b, log };
+}
+
+test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain connected per cut)', withSim(async (sim) => {
+  const { o, b, log } = await parkedUp1(sim);
   // the tracker-led hand-back needs wanpulse to have seen the park (its watcher polls: later under load)
   await waitFor(() => log.lines.some((l) => l.includes('of wan parked')), 'wanpulse to see the park', 8000);
   sim.line('wan', 'up');
@@ -164,13 +170,7 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
 test('up 1, stop while the line is still dead: our own connected goes out within the daemon\'s 1 s for the hand-back', withSim(async (sim) => {
   // found beside the real mwan3track: stop waited 1.5 s for a tracker-led resume that cannot come
   // on a dead line, while the daemon gives the backend's stop 1 s, so nothing was handed back
-  const o = { targets: 2, timeout: 1, interval: 1, down: 1, up: 1 };
-  await sim.startTracker('wan', 'wg0', '2.12', o);
-  const { b, log } = backend(sim);
-  await b.start([wan(o)]);
-  sim.line('wan', 'down');
-  assert.ok((await b.takeDown(wan(o), 'dead')).ok);
-  await waitFor(() => parked(sim), 'the tracker to park', 8000);
+  const { b, log } = await parkedUp1(sim);
   await waitFor(() => log.lines.some((l) => l.includes('of wan parked')), 'wanpulse to see the park', 8000);
   sim.clearCalls();
 
