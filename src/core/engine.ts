@@ -30,6 +30,7 @@ export function createCoreState(config: Config, at: number, previous?: CoreState
     const old = previous?.uplinks.get(i.name);
     if (old && sameHealth(i, old)) {
       old.params = i.health;
+      old.ownReplies();
       uplinks.set(i.name, old);
     } else {
       uplinks.set(i.name, new Uplink(i.name, i.trackIps, i.health, at));

@@ -38,6 +38,10 @@ export class TrafficEvidence {
   txPackets: number | null = null;
   /** since when every sample has shown traffic (null: not busy now) */
   busySince: number | null = null;
+  /** Packets within EVIDENCE_MS that count as traffic: RX_MIN_PACKETS on top of the replies the
+   *  uplink's own probes bring in at its current rate (4 targets every 200 ms alone are 20/s, as
+   *  many as the floor: an idle line must not prove itself alive by its own probes). */
+  minPackets = RX_MIN_PACKETS;
 
   sample(rxPackets: number, txPackets: number, at: number): void {
     this.at[this.head] = at;
@@ -47,7 +51,7 @@ export class TrafficEvidence {
     if (this.n < KEEP) this.n++;
     this.txPackets = txPackets;
     const rx = this.rxRecent(at);
-    if (rx === null || rx < RX_MIN_PACKETS) this.busySince = null;
+    if (rx === null || rx < this.minPackets) this.busySince = null;
     else this.busySince ??= at;
   }
 
@@ -104,14 +108,14 @@ export class TrafficEvidence {
   /** the line carried traffic just before `t` (so silence after `t` means a cut, not an idle line) */
   busyBefore(t: number): boolean {
     const rx = this.rxBetween(t - EVIDENCE_MS, t);
-    return rx !== null && rx >= RX_MIN_PACKETS;
+    return rx !== null && rx >= this.minPackets;
   }
 
   /** Why the line is alive at `now`, or null when nothing says so. */
   alive(now: number): string | null {
     if (now - this.lastLateAt <= EVIDENCE_MS) return 'late replies arrive';
     const rx = this.rxRecent(now);
-    if (rx !== null && rx >= RX_MIN_PACKETS) return `${rx} packets received in ${EVIDENCE_MS} ms`;
+    if (rx !== null && rx >= this.minPackets) return `${rx} packets received in ${EVIDENCE_MS} ms`;
     return null;
   }
 

@@ -10,7 +10,7 @@
 // Pure: time comes with each call. Mutates only its own record.
 import type { HealthParams } from '../config/types.ts';
 import type { ProbeRate, UplinkStateName } from './events.ts';
-import { IDLE_WAIT_MS, RX_MIN_PACKETS, STALL_MS, TrafficEvidence } from './evidence.ts';
+import { EVIDENCE_MS, IDLE_WAIT_MS, RX_MIN_PACKETS, STALL_MS, TrafficEvidence } from './evidence.ts';
 import { ResultWindow } from './window.ts';
 
 /** rounds kept open waiting for slower targets before the oldest is closed anyway */
@@ -27,6 +27,8 @@ export const SLOW_REENTER_MS = 10_000;
 export const CONFIRM_MIN_MS = 60;
 /** a confirmation that never reported back is forgotten after this long */
 const CONFIRM_GIVEUP_MS = 3000;
+/** slow probing sends one probe packet per this many ms per uplink (src/probes/fping-driver.ts) */
+const SLOW_PACKET_MS = 1000;
 /** probes per target in one confirmation (src/probes/confirm.ts) */
 export const CONFIRM_PROBES = 2;
 
@@ -100,6 +102,7 @@ export class Uplink {
     at: number,
   ) {
     this.sinceAt = at;
+    this.ownReplies();
     this.windows = targets.map(() => new ResultWindow(params.windowRounds));
     targets.forEach((t, i) => this.targetIndex.set(t, i));
   }
@@ -298,7 +301,7 @@ export class Uplink {
     // armed again only by new traffic after the last suspicion, not by the tail of the old one
     if (ev.busySince !== null && !this.stallArmed) {
       const since = this.suspectAt === null ? null : ev.rxBetween(this.suspectAt, at);
-      if (since === null ? this.suspectAt === null : since >= RX_MIN_PACKETS) this.stallArmed = true;
+      if (since === null ? this.suspectAt === null : since >= ev.minPackets) this.stallArmed = true;
     }
     if (this.confirming && at - this.confirming.since > CONFIRM_GIVEUP_MS) this.confirming = null;
     // slow probing listens less: any stall counts; fast probing sees a cut itself within a second,
@@ -364,9 +367,16 @@ export class Uplink {
     return Math.round(Math.min(this.params.timeoutMs, Math.max(CONFIRM_MIN_MS, 3 * rtt + 4 * jitter + 20)));
   }
 
+  /** what the uplink's own probes bring in does not count as its traffic (TrafficEvidence) */
+  ownReplies(): void {
+    const perS = this.rate === 'slow' ? 1000 / SLOW_PACKET_MS : this.targets.length * 1000 / this.params.intervalMs;
+    this.evidence.minPackets = RX_MIN_PACKETS + Math.ceil(perS * EVIDENCE_MS / 1000);
+  }
+
   private setRate(rate: ProbeRate): void {
     if (rate === this.rate) return;
     this.rate = rate;
+    this.ownReplies();
     this.rateChanged = true;
   }
 

@@ -67,11 +67,12 @@ class Queue {
   }
 }
 
-export function runActive(ms: number, line: ActiveLine, params: Partial<HealthParams> = {}, samplePhase = 0): ActiveRun {
+export function runActive(ms: number, line: ActiveLine, params: Partial<HealthParams> = {}, samplePhase = 0, targetCount?: number): ActiveRun {
   const health = { ...PARAMS, trafficEvidence: true, ...params };
   const config: Config = testConfig(['wg0', 'wg1']);
   for (const i of config.interfaces) i.health = { ...health };
   const iface = config.interfaces[0]!;
+  if (targetCount) iface.trackIps = Array.from({ length: targetCount }, (_, k) => `192.0.2.${k + 1}`);
   const targets = iface.trackIps;
   const core = createCoreState(config, 0);
   const q = new Queue();

@@ -59,6 +59,24 @@ test('an idle uplink keeps today\'s probe rate; a busy one sends at most 1 probe
   assert.is(offlines(busy), 0);
 });
 
+test('an idle line\'s own probe replies are not traffic: 4 targets every 200 ms (20 replies/s) stay fast and idle', () => {
+  // found beside the real mwan3track with mwan3's 4 shipped track_ips: the replies alone reached
+  // the 20 packets/s floor, so an idle line counted as busy (slow probing, a stall on a cut)
+  const idle = runActive(30_000, { probe: fine(), rxPps: () => 0, txPps: () => 0 }, {}, 0, 4);
+  assert.is(idle.rates.length, 0, JSON.stringify(idle.rates));
+  assert.ok(probeRate(idle, 5_000, 30_000) >= 19.9, `${probeRate(idle, 5_000, 30_000)}/s`);
+  // so its cut is found by the rounds, after the idle line's wait for late replies
+  const cut = 20_000;
+  const run = runActive(24_000, { probe: cutProbe(cut), rxPps: () => 0, txPps: () => 0 }, {}, 0, 4);
+  const off = run.states.find((x) => x.state === 'offline')!;
+  assert.not.match(off.reason, /traffic stopped/);
+  const d = offlineAfter(run, cut)!;
+  assert.ok(d >= 810 && d <= 1000, `offline after ${d} ms`);
+  // and user traffic on top of them still counts
+  const busy = runActive(30_000, { probe: fine(), ...stream() }, {}, 0, 4);
+  assert.is(busy.rates[0]?.rate, 'slow');
+});
+
 test('a flow 3 s after another one ended is probed slowly after its first second too', () => {
   // two 20 s flows with 3 s between them: fast probing in the gap (the line is idle), slow again
   // at once in the second flow, not only 10 s after the first one's end
