@@ -184,6 +184,10 @@ interface FedDeps {
 
 const tempRoot = (tjs: Tjs) => (tjs.env.TMPDIR ?? '/tmp').replace(/\/+$/, '') || '/tmp';
 
+/** endInput waits (bounded: 2 s) for the program to have its input FIFO open, polling its fd 0 */
+const FIFO_OPEN_POLL_MS = 5;
+const FIFO_OPEN_POLLS = 400;
+
 /** A child with a stdin pipe under txiki.js. v26.6.0's own stdin pipe delivers the first write and
  *  never settles its promise, so every later write waits forever (docs/txiki.md). Instead the child
  *  reads a FIFO in a private directory (mkdtemp, 0700): `mkfifo -m 600` makes it (one process at
@@ -277,8 +281,16 @@ function fedChild(tjs: Tjs, argv: string[], d: FedDeps): ChildProcess {
     endInput() {
       if (inputEnded) return;
       inputEnded = true;
-      // after what was written: the child reads to the end, then sees the end of input
-      void writes.then(() => setup).then(closeInput, closeInput);
+      // after what was written: the child reads to the end, then sees the end of input. Not before
+      // the program has the FIFO open: a close while no one reads it drops what it holds, and the
+      // program's open would then wait for a writer that never comes.
+      void writes.then(() => setup).then(async (p) => {
+        for (let i = 0; i < FIFO_OPEN_POLLS && !over; i++) {
+          const st = await tjs.stat(`/proc/${p.pid}/fd/0`).catch(() => null);
+          if (st?.isFIFO) break;
+          await new Promise((r) => setTimeout(r, FIFO_OPEN_POLL_MS));
+        }
+      }).then(closeInput, closeInput);
     },
     exited,
   };

@@ -201,6 +201,21 @@ test('spawn with a stdin pipe: every write arrives, endInput is the end of input
   assert.match(sh.args[3]!, new RegExp(`^${tmp}/wanpulse-[^/]+/stdin$`));
   assert.is(sh.opts?.stdin, 'ignore', 'never a stdin pipe of txiki.js itself');
 
+  // a program slow to start (a loaded router): the end of input waits until it has the FIFO open;
+  // closing before would drop what was written and leave its open waiting for a writer
+  const slow = fakeTjs({ env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp }, answer: (args, o) =>
+    realProcess(args[0]!.endsWith('sh') ? [args[0]!, '-c', 'sleep 0.3; exec "$@"', 'slow', ...args] : args, o) });
+  const ps = createTxikiPlatform(slow, noSocket);
+  await ps.spawner.run(['cat', '--version']);
+  const late = ps.spawner.spawn(['cat'], { stdin: 'pipe' });
+  const got: string[] = [];
+  late.onStdoutLine((l) => got.push(l));
+  await late.write('before the program runs\n');
+  late.endInput();
+  const lst = await Promise.race([late.exited, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+  assert.equal(lst, { code: 0, signal: null }, 'cat started late, read everything and saw the end');
+  assert.equal(got, ['before the program runs']);
+
   // killed before it could start (its FIFO still being made): it never starts
   const p = both[1]![1];
   const before = t.spawns.length;
