@@ -27,8 +27,9 @@ export const SLOW_REENTER_MS = 10_000;
 export const CONFIRM_MIN_MS = 60;
 /** a confirmation that never reported back is forgotten after this long */
 const CONFIRM_GIVEUP_MS = 3000;
-/** slow probing sends one probe packet per this many ms per uplink (src/probes/fping-driver.ts) */
-const SLOW_PACKET_MS = 1000;
+/** slow probing: one probe per this many ms per uplink, spread over its targets (the prober's
+ *  period, src/probes/fping-driver.ts; and what its replies add to the counters) */
+export const SLOW_PROBE_MS = 1000;
 /** probes per target in one confirmation (src/probes/confirm.ts) */
 export const CONFIRM_PROBES = 2;
 
@@ -369,7 +370,7 @@ export class Uplink {
 
   /** what the uplink's own probes bring in does not count as its traffic (TrafficEvidence) */
   ownReplies(): void {
-    const perS = this.rate === 'slow' ? 1000 / SLOW_PACKET_MS : this.targets.length * 1000 / this.params.intervalMs;
+    const perS = this.rate === 'slow' ? 1000 / SLOW_PROBE_MS : this.targets.length * 1000 / this.params.intervalMs;
     this.evidence.minPackets = RX_MIN_PACKETS + Math.ceil(perS * EVIDENCE_MS / 1000);
   }
 

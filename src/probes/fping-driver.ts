@@ -6,6 +6,7 @@
 import { FPING_OVERHEAD_MS, FPING_SPACING_MS } from '../config/feasibility.ts';
 import type { InterfaceConfig } from '../config/types.ts';
 import type { CoreEvent, ProbeRate } from '../core/events.ts';
+import { SLOW_PROBE_MS } from '../core/uplink.ts';
 import type { ChildProcess, Clock, FileSystem, Log, Signals, Spawner, TimerHandle } from '../platform/ports.ts';
 import { parseFpingLine } from './fping-parse.ts';
 import { Sequencer } from './sequencer.ts';
@@ -34,9 +35,6 @@ export interface ProbeMode {
 /** with traffic evidence fping waits this long for a reply, so that late ones are still printed
  *  (with their RTT) while the sequencer judges by timeout_ms */
 export const LATE_LISTEN_MS = 2500;
-
-/** slow probing: one probe per second per uplink, spread over its targets */
-export const SLOW_PROBE_MS = 1000;
 
 /** fping's period per target at this rate */
 export function probePeriodMs(iface: InterfaceConfig, rate: ProbeRate): number {

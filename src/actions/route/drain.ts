@@ -55,7 +55,6 @@ export function parseDeletedCount(stderr: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-
 /** The addresses each uplink device had when last looked up (key: family and device). A drain
  *  deletes by them first, so the flows move without waiting for an `ip addr show` on the flow's
  *  critical path; the look-up runs after that and drains by any address that is new (one that

@@ -59,7 +59,6 @@ const STABLE_MS = 60_000;
 /** first markers never answered in a row before the batch is given up */
 const GIVE_UP_AFTER = 3;
 
-
 /** Which child can run `args` and the line to write; null: it has to be spawned. */
 export function batchLine(args: string[]): { key: BatchKey; line: string } | null {
   if (args.length === 0 || !args.every((a) => SAFE_TOKEN.test(a))) return null;
