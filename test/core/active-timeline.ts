@@ -90,7 +90,10 @@ export function runActive(ms: number, line: ActiveLine, params: Partial<HealthPa
     const w = core.uplinks.get('wg0')!.wakeAt();
     if (e.kind === 'probeResult' && !e.ok && w !== null && w !== wakeArmed) {
       wakeArmed = w;
-      q.push(w, () => { if (wakeArmed === w) { wakeArmed = null; feed({ kind: 'wake', iface: 'wg0', at: w }); } });
+      // a wait that is already over (the silence began long ago) is woken now, as the daemon's
+      // timer does, never in the past
+      const at = Math.max(w, e.at);
+      q.push(at, () => { if (wakeArmed === w) { wakeArmed = null; feed({ kind: 'wake', iface: 'wg0', at }); } });
     }
   };
   const act = (a: CoreAction, at: number) => {
