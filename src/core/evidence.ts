@@ -25,6 +25,12 @@ const STALL_RX_MAX = 1;
 const STALL_TX_MIN = 4;
 /** a sampler silent for longer than this proves nothing (stuck, device gone) */
 const STALE_MS = 300;
+/** a line that answered a probe late within this long is known to be slow (a bloated queue) */
+export const SLOW_MEMORY_MS = 3000;
+/** on a line known to be slow, this many packets within EVIDENCE_MS (on top of its own probes'
+ *  replies) prove it alive: a slow upload's few ACKs dip under the traffic floor, and at the slow
+ *  probe rate a late reply comes only once a second; a cut receives nothing at all */
+export const TRICKLE_MIN = 2;
 const KEEP = 32;
 
 export class TrafficEvidence {
@@ -42,6 +48,10 @@ export class TrafficEvidence {
    *  uplink's own probes bring in at its current rate (4 targets every 200 ms alone are 20/s, as
    *  many as the floor: an idle line must not prove itself alive by its own probes). */
   minPackets = RX_MIN_PACKETS;
+  /** the same for a line known to be slow (TRICKLE_MIN on top of the own replies) */
+  trickleMin = TRICKLE_MIN;
+  /** since when every sample has shown at least trickleMin packets (null: not now) */
+  trickleSince: number | null = null;
 
   sample(rxPackets: number, txPackets: number, at: number): void {
     this.at[this.head] = at;
@@ -53,6 +63,8 @@ export class TrafficEvidence {
     const rx = this.rxRecent(at);
     if (rx === null || rx < this.minPackets) this.busySince = null;
     else this.busySince ??= at;
+    if (rx === null || rx < this.trickleMin) this.trickleSince = null;
+    else this.trickleSince ??= at;
   }
 
   lateReply(at: number): void {
@@ -116,12 +128,14 @@ export class TrafficEvidence {
     if (now - this.lastLateAt <= EVIDENCE_MS) return 'late replies arrive';
     const rx = this.rxRecent(now);
     if (rx !== null && rx >= this.minPackets) return `${rx} packets received in ${EVIDENCE_MS} ms`;
+    if (rx !== null && rx >= this.trickleMin && now - this.lastLateAt <= SLOW_MEMORY_MS) return `slow, and ${rx} packets received in ${EVIDENCE_MS} ms`;
     return null;
   }
 
   clear(): void {
     this.n = 0;
     this.busySince = null;
+    this.trickleSince = null;
     this.lastLateAt = -Infinity;
   }
 }

@@ -10,7 +10,7 @@
 // Pure: time comes with each call. Mutates only its own record.
 import type { HealthParams } from '../config/types.ts';
 import type { ProbeRate, UplinkStateName } from './events.ts';
-import { EVIDENCE_MS, IDLE_WAIT_MS, RX_MIN_PACKETS, STALL_MS, TrafficEvidence } from './evidence.ts';
+import { EVIDENCE_MS, IDLE_WAIT_MS, RX_MIN_PACKETS, STALL_MS, TRICKLE_MIN, TrafficEvidence } from './evidence.ts';
 import { ResultWindow } from './window.ts';
 
 /** rounds kept open waiting for slower targets before the oldest is closed anyway */
@@ -316,10 +316,13 @@ export class Uplink {
     // While the quick probes run, the rate stays as it is: restarting the prober then would start
     // a second process right before the decision (a fork of the whole daemon under Node), and the
     // quick probes cover that time anyway. Failing probes on a line whose traffic shows it alive
-    // (a bloated queue) keep the slow rate.
+    // (a bloated queue) keep the slow rate, also while its few ACKs dip under the traffic floor;
+    // such a line, slow and receiving a steady trickle, counts as busy (a slow upload's ACKs).
     if (!this.confirming) {
-      const slowOk = up && ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
-        && (this.failStreak === 0 || ev.alive(at) !== null);
+      const busy = ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
+        || this.slow && ev.trickleSince !== null && at - ev.trickleSince >= BUSY_ENTER_MS;
+      const slowOk = up && (busy || this.rate === 'slow')
+        && (busy && this.failStreak === 0 || ev.alive(at) !== null);
       if (this.rate === 'fast' && slowOk) {
         const credit = Math.min(SLOW_ENTRY_BURST, this.slowCredit + Math.max(0, at - this.slowCreditAt) / SLOW_REENTER_MS);
         if (credit >= 1) {
@@ -371,7 +374,9 @@ export class Uplink {
   /** what the uplink's own probes bring in does not count as its traffic (TrafficEvidence) */
   ownReplies(): void {
     const perS = this.rate === 'slow' ? 1000 / SLOW_PROBE_MS : this.targets.length * 1000 / this.params.intervalMs;
-    this.evidence.minPackets = RX_MIN_PACKETS + Math.ceil(perS * EVIDENCE_MS / 1000);
+    const own = Math.ceil(perS * EVIDENCE_MS / 1000);
+    this.evidence.minPackets = RX_MIN_PACKETS + own;
+    this.evidence.trickleMin = TRICKLE_MIN + own;
   }
 
   private setRate(rate: ProbeRate): void {

@@ -140,6 +140,50 @@ test('60 s of saturated upload with 1.2 s queueing: never offline, at most 1 pro
   assert.is(run.finalState, 'online');
 });
 
+/** A TCP upload behind a 2 s queue from `from` to `to`. At 1000 kbit/s, as measured on a router's
+ *  WAN device: 28–46 ACKs/s, 500 ms windows down to 9 packets, under the traffic floor (here: 38/s,
+ *  dipping to 18/s for 0.7 s in every 2.1 s); at 500 kbit/s (the lab) 21–24/s, never over the
+ *  floor (here 24/s dipping to 12/s). The queue fills to 1.75 s over the first 2 s and drains
+ *  after the upload. Cut at `cut`: nothing sent from then on is answered or acknowledged. */
+const ACKS = { '1000 kbit/s': [38, 18], '500 kbit/s': [24, 12] } as const;
+function slowUpload(from: number, to: number, cut = Infinity, [high, low]: readonly [number, number] = ACKS['1000 kbit/s']): ActiveLine {
+  const q = 1750;
+  const delay = (t: number) => (t < from || t >= to + q ? 20 : t < from + 2000 ? 20 + (q - 20) * (t - from) / 2000 : t < to ? q : to + q - t + 20);
+  return {
+    probe: (t) => (t + delay(t) >= cut ? null : delay(t)),
+    rxPps: (t) => (t < from || t >= to + q || t >= cut ? 0 : (t - from) % 2100 < 1400 ? high : low),
+    txPps: (t) => (t >= from && t < Math.min(to, cut + 300) ? 90 : 0),
+  };
+}
+
+test('a saturated upload on a slower line (1.75 s queue, its ACKs dipping under the traffic floor): degraded, never offline', () => {
+  // At the slow probe rate a late reply comes only once a second, so neither the ACKs nor the
+  // late replies alone prove the line alive all the time.
+  for (const [line, acks] of Object.entries(ACKS)) {
+    for (const phase of [0, 350, 700, 1050, 1400, 1750]) {
+      const from = 10_000 + phase, to = from + 60_000;
+      const run = runActive(to + 10_000, slowUpload(from, to, Infinity, acks));
+      const at = `${line}, phase ${phase}: ${JSON.stringify(run.states)}`;
+      assert.is(offlines(run), 0, at);
+      assert.is(run.finalState, 'online', at);
+      const rate = probeRate(run, from + 5000, to);
+      assert.ok(rate <= 1, `${line}, phase ${phase}: ${rate.toFixed(2)} probe packets/s during the upload`);
+    }
+  }
+});
+
+test('a cut during a saturated upload on a slower line (ACKs dipping): offline within 1 s, also in a dip', () => {
+  for (const [line, acks] of Object.entries(ACKS)) {
+    for (const phase of [0, 300, 600, 900, 1200, 1500, 1800]) {
+      const from = 10_000, cut = 40_000 + phase;
+      const run = runActive(cut + 5000, slowUpload(from, from + 60_000, cut, acks));
+      const d = offlineAfter(run, cut);
+      assert.ok(d !== null && d <= 1000, `${line}, phase ${phase}: offline after ${d} ms: ${JSON.stringify(run.states)}`);
+      assert.is(offlines(run), 1, JSON.stringify(run.states));
+    }
+  }
+});
+
 test('the end of a saturated upload: its queue drains (the probes in it answered late, ACKs until it is empty), never offline', () => {
   // the upload stops at 70 s; what it left in the 1.5 s queue still goes out at the line's rate,
   // so a probe sent at t < 71.5 s leaves the queue at 71.5 s, and the ACKs come until then

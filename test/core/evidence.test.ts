@@ -107,4 +107,26 @@ test('evidence: stale samples and a counter that went backwards prove nothing', 
   assert.is(e.alive(1300), null);
 });
 
+test('a line known to be slow is alive on a trickle under the traffic floor; without late replies, or once nothing comes, it is not', () => {
+  const e = new TrafficEvidence();
+  e.minPackets = 11;
+  e.trickleMin = 3;
+  // 20 packets/s: 10 in 500 ms, under the floor of 11
+  for (let t = 0; t <= 1500; t += 100) e.sample(2 * (t / 100), 0, t);
+  assert.is(e.alive(1500), null, 'not slow: a trickle is not traffic');
+  assert.is(e.trickleSince, 200, 'the trickle is seen all the same');
+  e.lateReply(900);
+  assert.match(e.alive(1500) ?? '', /slow, and 10 packets/);
+  // it goes on; 3 s after the last late reply that line is not known to be slow any more
+  for (let t = 1600; t <= 4100; t += 100) e.sample(2 * (t / 100), 0, t);
+  assert.ok(e.alive(3900));
+  assert.is(e.alive(4000), null);
+  // a cut: nothing comes any more
+  e.lateReply(4100);
+  for (let t = 4200; t <= 4700; t += 100) e.sample(82, 0, t);
+  assert.ok(e.alive(4500), 'the late reply at 4.1 s still counts');
+  assert.is(e.alive(4700), null, 'nothing in the last 500 ms: not alive');
+  assert.is(e.trickleSince, null);
+});
+
 test.run();
