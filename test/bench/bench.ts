@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench [-- options]
   --runs N          failovers per failover scenario (default ${DEFAULT_SCENARIO_OPTIONS.runs})
   --fault KIND      the fault of cut-idle and cut-busy: cut | peer-killed | isp-down (default cut)
   --loss-s N        seconds of each loss scenario (default ${DEFAULT_SCENARIO_OPTIONS.lossMs / 1000}; 3600 for the issue's hour)
-  --upload-s N      seconds of the saturated upload (default ${DEFAULT_SCENARIO_OPTIONS.uploadMs / 1000})
+  --upload-s N      seconds of each saturated upload (saturated-upload, slow-upload; default ${DEFAULT_SCENARIO_OPTIONS.uploadMs / 1000})
   --spike-s N       seconds the RTT spike is held after its ramp (default ${DEFAULT_SCENARIO_OPTIONS.spikeMs / 1000})
   --steady-s N      seconds of steady-traffic, a flow on a healthy uplink (default ${DEFAULT_SCENARIO_OPTIONS.steadyMs / 1000})
   --no-loss         leave out the loss scenarios
@@ -145,7 +145,7 @@ async function main(): Promise<number> {
     writeFileSync(file, JSON.stringify({
       at: new Date().toISOString(), runtime, health: h, profiles, scenarios,
       options: { runs: o.runs, fault: o.fault, lossMs: o.lossMs, uploadMs: o.uploadMs, spikeMs: o.spikeMs, spikeRampMs: o.spikeRampMs,
-        spikeRttMs: o.spikeRttMs, rateKbit: o.rateKbit, queueMs: o.queueMs, uploadKbit: o.uploadKbit },
+        spikeRttMs: o.spikeRttMs, rateKbit: o.rateKbit, slowRateKbit: o.slowRateKbit, queueMs: o.queueMs, uploadKbit: o.uploadKbit },
       floors: Object.fromEntries(profiles.map((p) => [p, { idle: failoverFloors(h, p, 'idle'), busy: failoverFloors(h, p, 'busy'), saturated: failoverFloors(h, p, 'saturated') }])),
       summary: summaries(results), results, rssMaxKb, bundleBytes,
     }, null, 2) + '\n');

@@ -1,7 +1,7 @@
 // The bench's scenarios (issue 11), each run against one session (one daemon, one profile):
 // failovers repeated at random phases (cut-idle, cut-busy, cut-under-load, oneway-up/-down) and
 // long periods on a working but bad uplink where any `offline` is a false failover
-// (saturated-upload, rtt-spike, loss-5-oneway, loss-2-both). Every scenario also measures the
+// (saturated-upload, slow-upload, rtt-spike, loss-5-oneway, loss-2-both). Every scenario also measures the
 // probe packets per second per uplink (nftables counters, not the daemon's word) and the
 // daemon's CPU. docs/lab.md describes each one and the floors (floors.ts).
 import type { TransitionEvent } from '../../src/status/model.ts';
@@ -16,7 +16,7 @@ import { sleep } from './sh.ts';
 import type { Uplink } from './topology.ts';
 import { startClient, type TrafficClient } from './traffic.ts';
 
-export const SCENARIO_NAMES = ['cut-idle', 'cut-busy', 'saturated-upload', 'rtt-spike', 'cut-under-load',
+export const SCENARIO_NAMES = ['cut-idle', 'cut-busy', 'saturated-upload', 'slow-upload', 'rtt-spike', 'cut-under-load',
   'oneway-up', 'oneway-down', 'steady-traffic', 'loss-5-oneway', 'loss-2-both'] as const;
 export type ScenarioName = typeof SCENARIO_NAMES[number];
 
@@ -35,6 +35,8 @@ export interface ScenarioOptions {
   spikeRttMs: number;
   /** the rate-limited uplink's upstream line and its queue */
   rateKbit: number;
+  /** the slower line of slow-upload (fewer ACKs come back: under the traffic floor at times) */
+  slowRateKbit: number;
   queueMs: number;
   /** the upload's own pace (more than the line takes) */
   uploadKbit: number;
@@ -46,7 +48,7 @@ export interface ScenarioOptions {
 
 export const DEFAULT_SCENARIO_OPTIONS: Omit<ScenarioOptions, 'log' | 'stopped'> = {
   runs: 20, fault: 'cut', lossMs: 120_000, uploadMs: 60_000, spikeMs: 30_000, spikeRampMs: 2000, spikeRttMs: 800,
-  rateKbit: 2000, queueMs: 2000, uploadKbit: 3000, steadyMs: 60_000,
+  rateKbit: 2000, slowRateKbit: 500, queueMs: 2000, uploadKbit: 3000, steadyMs: 60_000,
 };
 
 /** probes/s are also counted from this long after the start of a period of traffic (`settled`):
@@ -323,11 +325,12 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
   let f: ActiveFault | null = null;
   let client: TrafficClient | null = null;
   let ms: number;
-  if (name === 'saturated-upload') {
+  const upload = name === 'saturated-upload' || name === 'slow-upload';
+  if (upload) {
     // from a calm line, as steady-traffic: after the cut scenarios' slow-probing starts (one earned
     // back per SLOW_REENTER_MS) the upload's first seconds would otherwise be probed fast
     await sleep(SLOW_REENTER_MS + 1000);
-    f = await rateLimit(lab, up, { rateKbitUp: o.rateKbit, queueMs: o.queueMs, reportMs: 250 });
+    f = await rateLimit(lab, up, { rateKbitUp: name === 'slow-upload' ? o.slowRateKbit : o.rateKbit, queueMs: o.queueMs, reportMs: 250 });
     client = await startClient(lab, { stream: false, upload: true, uploadOn: up.name, uploadKbit: o.uploadKbit });
     ms = o.uploadMs;
   } else if (name === 'steady-traffic') {
@@ -361,16 +364,16 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
   if (withTraffic) await settled.stop(roleOf(up));
   await steady.stop(roleOf(up));
   const to = Date.now();
-  const queue = name === 'saturated-upload' ? queueFigures(s, up, from, to) : undefined;
-  const upload = name === 'saturated-upload' && client ? uploadFigures(client, from, to) : undefined;
+  const queue = upload ? queueFigures(s, up, from, to) : undefined;
+  const goodput = upload && client ? uploadFigures(client, from, to) : undefined;
   if (client) await lab.procs.stop(client.child, 1000);
   // the upload's queue drains before the relay goes (removing it would drop what waits in it: a
   // real outage of up to queueMs on a line that is fine); an offline meanwhile still counts
-  if (name === 'saturated-upload') await hold(s, o, o.queueMs + 500);
+  if (upload) await hold(s, o, o.queueMs + 500);
   const end = f ? await restore(lab, f) : Date.now();
   const t = transitionsIn(s, up.name, from, end);
   await allOnline(s);
-  return { uplink: up.name, durationMs: end - from, offline: t.offline, degraded: t.degraded, transitions: t.list, queue, upload, probing: watch.result() };
+  return { uplink: up.name, durationMs: end - from, offline: t.offline, degraded: t.degraded, transitions: t.list, queue, upload: goodput, probing: watch.result() };
 }
 
 const FAILOVER: Partial<Record<ScenarioName, { fault?: FaultName; traffic: Traffic }>> = {
