@@ -84,6 +84,7 @@ export class Mwan3Backend implements Backend {
         // still parked and offline in mwan3: stays so until its first rounds decide
         this.d.log.info(`mwan3: ${name} was held offline by an earlier wanpulse (pid ${prev!.pid}): keeping it out until its first rounds decide`);
         await this.ownership.add(name, { since: entry.since, device: kept.device, mark: kept.mark });
+        await this.adoptParked(name, kept);
         continue;
       }
       this.d.log.info(`mwan3: ${name} was held offline by an earlier wanpulse (pid ${prev!.pid}): handing it back to mwan3`);
@@ -91,6 +92,18 @@ export class Mwan3Backend implements Backend {
       await this.serial(name, () => handBack(this, name, entry.device, family, 'previous instance ended', true));
     }
     await this.ownership.save();
+  }
+
+  /** A kept interface's tracker that the earlier instance parked (STARTED=0, or STATUS disabled)
+   *  is ours now: without this, reconcile would take it for a new tracker and signal it again (a
+   *  needless round). One that runs (mwan3 restarted meanwhile) is left to reconcile to park. */
+  private async adoptParked(name: string, i: InterfaceConfig): Promise<void> {
+    const t = await readTracker(this.d.fs, this.paths.trackDir, name);
+    if (t.pid === null || !(t.started === false || t.status === 'disabled')) return;
+    const since = Number((await this.d.fs.readText(`${this.paths.trackDir}/${name}/OFFLINE`))?.trim());
+    const offlineS = Number.isInteger(since) && since > 0 ? since : await this.uptime();
+    this.held.set(name, { device: i.device, mark: i.mark, family: i.family, pid: t.pid, offlineS, tracker: this.trackerOf(name) });
+    this.park.markParked(name, t.pid);
   }
 
   async takeDown(iface: InterfaceConfig, reason: string): Promise<SwitchResult> {
@@ -144,11 +157,13 @@ export class Mwan3Backend implements Backend {
   async stop(): Promise<void> {
     // holding nothing, there is nothing to hand back or record (and maybe no run directory)
     if (this.ownership.list().length === 0) return;
-    for (const name of this.ownership.list()) {
+    // side by side: with `up 1` on a dead line each hand-back waits up to 400 ms for the tracker's
+    // own `connected` (handback.ts), and the daemon gives the whole stop about 1 s
+    await Promise.all(this.ownership.list().map((name) => {
       const entry = this.ownership.entry(name)!;
       const family = this.held.get(name)?.family ?? this.ifaces.get(name)?.family ?? 'ipv4';
-      await this.serial(name, () => handBack(this, name, entry.device, family, 'wanpulse stopping', true));
-    }
+      return this.serial(name, () => handBack(this, name, entry.device, family, 'wanpulse stopping', true));
+    }));
     await this.ownership.save();
   }
 

@@ -166,6 +166,36 @@ test('no tracker at all (no PID file, procd lists none): nothing to park, still 
   assert.equal((await b.reconcile()).offlineByMwan3, []);
 });
 
+test('restarted with an uplink kept out (kill -9, procd respawn): its parked tracker is adopted, not signalled again; the hand-back resumes it', async () => {
+  const { b, fs, signals, spawner, log } = setup();
+  fs.files.set('/run/wanpulse/owned.json', JSON.stringify({ version: 1, backend: 'mwan3', pid: 4242, owned: { wan: { since: 1, device: 'wg0', mark: 1 } } }));
+  tracker(fs, 'wan', 777, 'offline'); // parked by the earlier instance: STARTED=0, our offline
+  fs.files.set(`${T}/wan/STARTED`, '0\n');
+  fs.files.set(`${T}/wan/OFFLINE`, '90\n');
+  await b.start([WAN], new Set(['wan']));
+  assert.equal(b.owned(), ['wan']);
+  assert.equal((await b.reconcile()).repaired, [], `nothing to repair: ${log.lines.join(' | ')}`);
+  assert.equal(signals.sent, [], 'a parked tracker is not signalled again (a USR1 would be a needless round)');
+  assert.equal(spawner.runs.filter((r) => r.argv[0] === '/sbin/hotplug-call'), []);
+  const up = await b.bringUp(WAN, 'recovered');
+  assert.ok(up.ok, up.error);
+  assert.equal(signals.sent, ['SIGUSR2 777'], 'the tracker we hold parked is resumed');
+  assert.equal(spawner.runs.filter((r) => r.argv[0] === '/sbin/hotplug-call').map((r) => r.opts.env!.ACTION), ['connected']);
+  assert.equal(b.owned(), []);
+});
+
+test('restarted with an uplink kept out whose tracker runs again (mwan3 restarted meanwhile): reconcile parks it', async () => {
+  const { b, fs, signals } = setup();
+  fs.files.set('/run/wanpulse/owned.json', JSON.stringify({ version: 1, backend: 'mwan3', pid: 4242, owned: { wan: { since: 1, device: 'wg0', mark: 1 } } }));
+  tracker(fs, 'wan', 777, 'online');
+  fs.files.set(`${R}/iface_state/wan`, 'offline\n');
+  await b.start([WAN], new Set(['wan']));
+  const rep = await b.reconcile();
+  assert.equal(rep.repaired.length, 1, JSON.stringify(rep));
+  assert.equal(signals.sent, ['SIGUSR1 777']);
+  assert.is(fs.files.get(`${T}/wan/STARTED`), '0\n', 'parked');
+});
+
 test('bringUp with a failing hotplug-call keeps ownership and the tracker parked', async () => {
   let fail = false;
   const { b, fs, signals } = setup((argv) => (argv[0] === '/sbin/hotplug-call' && fail ? { ...done, code: 1 } : done));

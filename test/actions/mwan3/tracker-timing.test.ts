@@ -182,6 +182,29 @@ test('up 1, stop while the line is still dead: our own connected goes out within
   assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
 }));
 
+test('up 1, stop with two uplinks held on dead lines: both handed back within the daemon\'s 1 s (side by side, not one after the other)', withSim(async (sim) => {
+  const o = { targets: 2, timeout: 1, interval: 1, down: 1, up: 1 };
+  const wan2 = { ...wan(o), name: 'wan2', device: 'wg1', mark: 2 };
+  await sim.startTracker('wan', 'wg0', '2.12', o);
+  await sim.startTracker('wan2', 'wg1', '2.12', o);
+  const { b, log } = backend(sim);
+  await b.start([wan(o), wan2]);
+  sim.line('wan', 'down');
+  sim.line('wan2', 'down');
+  assert.ok((await b.takeDown(wan(o), 'dead')).ok);
+  assert.ok((await b.takeDown(wan2, 'dead')).ok);
+  await waitFor(() => log.lines.some((l) => l.includes('of wan parked')) && log.lines.some((l) => l.includes('of wan2 parked')), 'wanpulse to see both parks', 10_000);
+  sim.clearCalls();
+
+  const t0 = Date.now();
+  await b.stop();
+  const took = Date.now() - t0;
+  assert.ok(took < 1000, `stop took ${took} ms`);
+  assert.equal(sim.ourEvents('wan'), ['connected'], sim.trace().join('\n'));
+  assert.equal(sim.ourEvents('wan2'), ['connected'], sim.trace().join('\n'));
+  assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
+}));
+
 test('reconcile beside a slow park: the same pid is the same tracker, nothing is re-sent', withSim(async (sim) => {
   const o = { targets: 3, timeout: 1, interval: 1, down: 5, up: 5 };
   const pid = await sim.startTracker('wan', 'wg0', '2.12', o);
