@@ -167,19 +167,23 @@ test('up 1: the tracker\'s own connected after USR2 is the hand-back (one plain 
   assert.ok(log.lines.some((l) => l.includes('mwan3track sent connected')), log.lines.join('\n'));
 }));
 
+/** stop() within the daemon's 1 s for the backend, our own `connected` for each uplink, an empty record */
+async function stopHandsBack(sim: Mwan3Sim, b: ReturnType<typeof backend>['b'], names: string[]): Promise<void> {
+  sim.clearCalls();
+  const t0 = Date.now();
+  await b.stop();
+  const took = Date.now() - t0;
+  assert.ok(took < 1000, `stop took ${took} ms`);
+  for (const n of names) assert.equal(sim.ourEvents(n), ['connected'], sim.trace().join('\n'));
+  assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
+}
+
 test('up 1, stop while the line is still dead: our own connected goes out within the daemon\'s 1 s for the hand-back', withSim(async (sim) => {
   // found beside the real mwan3track: stop waited 1.5 s for a tracker-led resume that cannot come
   // on a dead line, while the daemon gives the backend's stop 1 s, so nothing was handed back
   const { b, log } = await parkedUp1(sim);
   await waitFor(() => log.lines.some((l) => l.includes('of wan parked')), 'wanpulse to see the park', 8000);
-  sim.clearCalls();
-
-  const t0 = Date.now();
-  await b.stop();
-  const took = Date.now() - t0;
-  assert.ok(took < 1000, `stop took ${took} ms`);
-  assert.equal(sim.ourEvents('wan'), ['connected'], sim.trace().join('\n'));
-  assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
+  await stopHandsBack(sim, b, ['wan']);
 }));
 
 test('up 1, stop with two uplinks held on dead lines: both handed back within the daemon\'s 1 s (side by side, not one after the other)', withSim(async (sim) => {
@@ -194,15 +198,7 @@ test('up 1, stop with two uplinks held on dead lines: both handed back within th
   assert.ok((await b.takeDown(wan(o), 'dead')).ok);
   assert.ok((await b.takeDown(wan2, 'dead')).ok);
   await waitFor(() => log.lines.some((l) => l.includes('of wan parked')) && log.lines.some((l) => l.includes('of wan2 parked')), 'wanpulse to see both parks', 10_000);
-  sim.clearCalls();
-
-  const t0 = Date.now();
-  await b.stop();
-  const took = Date.now() - t0;
-  assert.ok(took < 1000, `stop took ${took} ms`);
-  assert.equal(sim.ourEvents('wan'), ['connected'], sim.trace().join('\n'));
-  assert.equal(sim.ourEvents('wan2'), ['connected'], sim.trace().join('\n'));
-  assert.equal(JSON.parse(sim.read('wanpulse/owned.json')!).owned, {}, 'nothing left in the record');
+  await stopHandsBack(sim, b, ['wan', 'wan2']);
 }));
 
 test('reconcile beside a slow park: the same pid is the same tracker, nothing is re-sent', withSim(async (sim) => {
