@@ -319,10 +319,10 @@ export class Uplink {
     // (a bloated queue) keep the slow rate, also while its few ACKs dip under the traffic floor;
     // such a line, slow and receiving a steady trickle, counts as busy (a slow upload's ACKs).
     if (!this.confirming) {
-      const busy = ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS
-        || this.slow && ev.trickleSince !== null && at - ev.trickleSince >= BUSY_ENTER_MS;
+      const busy = (ev.busySince !== null && at - ev.busySince >= BUSY_ENTER_MS)
+        || (this.slow && ev.trickleSince !== null && at - ev.trickleSince >= BUSY_ENTER_MS);
       const slowOk = up && (busy || this.rate === 'slow')
-        && (busy && this.failStreak === 0 || ev.alive(at) !== null);
+        && ((busy && this.failStreak === 0) || ev.alive(at) !== null);
       if (this.rate === 'fast' && slowOk) {
         const credit = Math.min(SLOW_ENTRY_BURST, this.slowCredit + Math.max(0, at - this.slowCreditAt) / SLOW_REENTER_MS);
         if (credit >= 1) {

@@ -2,7 +2,7 @@
 // and the target. Pure (results in, text out), so the table can change without touching the runs.
 // A new failover figure is one entry in FIGURES.
 import type { FailoverFloors, Profile, Range } from '../lab/floors.ts';
-import { OTHER, SETTLE_MS, UNDER_TEST, type FailoverRun, type ScenarioName, type ScenarioResult } from '../lab/scenarios.ts';
+import { OTHER, SETTLE_MS, UNDER_TEST, isUploadScenario, type FailoverRun, type ScenarioName, type ScenarioResult } from '../lab/scenarios.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface TableContext {
@@ -101,7 +101,7 @@ function enduranceTable(results: ScenarioResult[], profiles: Profile[]): string[
       const w = find(results, name, p)?.endurance?.probing;
       return w && w.polls ? `${Math.round(w.slowShare * 100)} % (${w.firstSlowMs === null ? 'never' : `${(w.firstSlowMs / 1000).toFixed(1)} s`})` : '–';
     });
-    const target = name === 'saturated-upload' || name === 'slow-upload' ? '0 offline, queue ≥ 1 s' : '0 offline';
+    const target = isUploadScenario(name) ? '0 offline, queue ≥ 1 s' : '0 offline';
     lines.push(`| ${name} | ${cells.join(' | ')} | ${extra || '–'} | ${slow.join(' | ')} | ${target} |`);
   }
   return lines;
@@ -117,7 +117,7 @@ function probeTable(results: ScenarioResult[], ctx: TableContext): string[] {
   for (const r of results) {
     const st = r.probes.steady.perUplink;
     const wh = r.probes.whole.perUplink;
-    const busy = r.scenario === 'cut-busy' || r.scenario === 'saturated-upload' || r.scenario === 'slow-upload' || r.scenario === 'cut-under-load' || r.scenario === 'steady-traffic' || r.scenario.startsWith('oneway');
+    const busy = r.scenario === 'cut-busy' || isUploadScenario(r.scenario) || r.scenario === 'cut-under-load' || r.scenario === 'steady-traffic' || r.scenario.startsWith('oneway');
     const target = busy ? 'under test ≤ 1/s (user traffic flows)' : `≤ ${today.toFixed(0)}/s (today's idle rate)`;
     const settled = r.probes.settled?.perUplink[UNDER_TEST]?.requestsPerS;
     lines.push(`| ${r.scenario} | ${r.profile} | ${rate(st[UNDER_TEST]?.requestsPerS)} | ${settled === undefined ? '–' : settled.toFixed(2)} | ${rate(st[OTHER]?.requestsPerS)} | ${rate(wh.wg1?.requestsPerS)} / ${rate(wh.wg2?.requestsPerS)} | ${r.cpuPct.toFixed(2)} % | ${target} |`);

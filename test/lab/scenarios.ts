@@ -19,6 +19,8 @@ import { startClient, type TrafficClient } from './traffic.ts';
 export const SCENARIO_NAMES = ['cut-idle', 'cut-busy', 'saturated-upload', 'slow-upload', 'rtt-spike', 'cut-under-load',
   'oneway-up', 'oneway-down', 'steady-traffic', 'loss-5-oneway', 'loss-2-both'] as const;
 export type ScenarioName = typeof SCENARIO_NAMES[number];
+/** the saturated uploads: a queue ≥ 1 s behind a rate-limited line */
+export const isUploadScenario = (name: string): boolean => name === 'saturated-upload' || name === 'slow-upload';
 
 export interface ScenarioOptions {
   /** failovers per failover scenario */
@@ -325,7 +327,7 @@ async function endurance(s: Session, o: ScenarioOptions, name: ScenarioName, ste
   let f: ActiveFault | null = null;
   let client: TrafficClient | null = null;
   let ms: number;
-  const upload = name === 'saturated-upload' || name === 'slow-upload';
+  const upload = isUploadScenario(name);
   if (upload) {
     // from a calm line, as steady-traffic: after the cut scenarios' slow-probing starts (one earned
     // back per SLOW_REENTER_MS) the upload's first seconds would otherwise be probed fast

@@ -20,7 +20,7 @@ import type { Clock, FileSystem, Log, Signals, Spawner } from '../../platform/po
 import { Ownership } from '../ownership.ts';
 import { drainByMark } from './drain.ts';
 import {
-  DEFAULT_MWAN3_PATHS, findTrackerPid, isValidName, offlineFiles, readStateFiles,
+  DEFAULT_MWAN3_PATHS, findTrackerPid, isParked, isValidName, offlineFiles, readStateFiles,
   readTracker, writeStateFiles, type Mwan3Paths,
 } from './files.ts';
 import { TrackerPark } from './park.ts';
@@ -99,7 +99,7 @@ export class Mwan3Backend implements Backend {
    *  needless round). One that runs (mwan3 restarted meanwhile) is left to reconcile to park. */
   private async adoptParked(name: string, i: InterfaceConfig): Promise<void> {
     const t = await readTracker(this.d.fs, this.paths.trackDir, name);
-    if (t.pid === null || !(t.started === false || t.status === 'disabled')) return;
+    if (t.pid === null || !isParked(t)) return;
     const since = Number((await this.d.fs.readText(`${this.paths.trackDir}/${name}/OFFLINE`))?.trim());
     const offlineS = Number.isInteger(since) && since > 0 ? since : await this.uptime();
     this.held.set(name, { device: i.device, mark: i.mark, family: i.family, pid: t.pid, offlineS, tracker: this.trackerOf(name) });
@@ -177,7 +177,7 @@ export class Mwan3Backend implements Backend {
     // then the three status files.
     const [before, wasParked, offlineS] = await Promise.all([
       readStateFiles(this.d.fs, this.paths.trackDir, name).catch(() => null),
-      readTracker(this.d.fs, this.paths.trackDir, name).then((t) => t.started === false || t.status === 'disabled', () => false),
+      readTracker(this.d.fs, this.paths.trackDir, name).then(isParked, () => false),
       this.uptime(),
       prepareHotplug(this.d.spawner, this.paths.hotplugCall),
     ]);

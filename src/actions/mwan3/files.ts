@@ -44,6 +44,11 @@ export interface TrackerFiles {
   started: boolean | null;
 }
 
+/** What the files say of the tracker: parked (STARTED=0 on 2.12+, or STATUS=disabled) */
+export function isParked(t: TrackerFiles): boolean {
+  return t.started === false || t.status === 'disabled';
+}
+
 const trim = (text: string | null): string | null => (text === null ? null : text.trim());
 
 function parsePid(text: string | null): number | null {

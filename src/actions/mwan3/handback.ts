@@ -6,7 +6,7 @@ import type { Family } from '../../config/types.ts';
 import type { SwitchResult } from '../backend.ts';
 import type { Mwan3Backend } from './backend.ts';
 import { drainOthers } from './drain.ts';
-import { findTrackerPid, onlineFiles, readTracker, writeStateFiles } from './files.ts';
+import { findTrackerPid, isParked, onlineFiles, readTracker, writeStateFiles } from './files.ts';
 import { roundBudgetMs } from './park.ts';
 import { guardResumeRound, resumeLedByTracker, trackerLeads } from './resume.ts';
 import { attempt, hotplug, prepareHotplug, Steps } from './steps.ts';
@@ -27,7 +27,7 @@ export async function handBack(h: Mwan3Backend, name: string, device: string, fa
   const job = h.park.job(name);
   // Without `held` (hand-back after a crash) the files tell whether the tracker is parked.
   const t = await readTracker(h.d.fs, h.paths.trackDir, name).catch(() => null);
-  const parked = held ? job?.pid === pid && job?.phase === 'parked' : t?.started === false || t?.status === 'disabled';
+  const parked = held ? job?.pid === pid && job?.phase === 'parked' : t !== null && isParked(t);
   // We resume only a tracker we began to park (or, after a crash, whatever runs now).
   const ours = pid !== null && (held ? held.pid === pid : true);
   const s = held?.tracker ?? h.trackerOf(name);
